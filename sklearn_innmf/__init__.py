@@ -1,0 +1,14 @@
+"""sklearn-innmf: non-negative factorisation of time-frequency points.
+
+Implicit-neural NMF (Subramani et al., arXiv:2404.04439) and classic NMF as
+scikit-learn estimators that take point arrays ``(t, f, m)`` instead of
+matrices, on torch (CPU or CUDA).
+"""
+
+from ._points import grid_to_points, points_to_grid
+from .implicit import ImplicitNMF
+from .matrix import MatrixNMF
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["ImplicitNMF", "MatrixNMF", "grid_to_points", "points_to_grid", "__version__"]

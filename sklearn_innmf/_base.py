@@ -1,0 +1,439 @@
+"""The estimators' shared machinery: validation, fitted state, evaluation.
+
+Subclasses say how a model is built and trained (``_init_model``,
+``_activation_model``, ``_train``); this base wires points, factors and
+solvers together and gives the scikit-learn API.
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._points import check_points, unique_coordinates
+from .divergences import beta_divergence, beta_loss_to_float
+from .model import prepare_points
+
+__all__ = ["BaseNMF", "resolve_device"]
+
+# transform / score evaluate at most this many points at a time
+_CHUNK = 1 << 17
+
+
+def resolve_device(device):
+    """``"auto"`` -> CUDA when present, else CPU; other strings as torch reads them."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' "
+            "or 'cuda:N'."
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but CUDA is not available on this machine; use "
+            "device='cpu' or 'auto' (set_params(device='cpu') on a loaded model)."
+        )
+    return dev
+
+
+class BaseNMF(TransformerMixin, BaseEstimator):
+    """Base class of the factorisation estimators (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "beta_loss": [
+            StrOptions({"frobenius", "kullback-leibler", "itakura-saito"}),
+            Real,
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "verbose": ["verbose"],
+    }
+
+    # -- what subclasses provide -------------------------------------------
+
+    def _init_model(self, data, generator, rng, factors):  # pragma: no cover
+        raise NotImplementedError
+
+    def _activation_model(self, data, generator, rng):  # pragma: no cover
+        raise NotImplementedError
+
+    def _train(self, model, data, *, activations_only):  # pragma: no cover
+        raise NotImplementedError
+
+    def _configure_eval(self, model):
+        """Set evaluation options (e.g. interpolation) on a copy of the model."""
+
+    # -- tags, validation --------------------------------------------------
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _validate_points(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+            ensure_min_features=2,
+        )
+        return check_points(X)
+
+    @property
+    def _beta(self):
+        return beta_loss_to_float(self.beta_loss)
+
+    @property
+    def _torch_dtype(self):
+        return torch.float64 if self.dtype == "float64" else torch.float32
+
+    def _check_beta_data(self, m):
+        if self._beta <= 0 and np.any(m == 0):
+            raise ValueError(
+                f"beta_loss={self.beta_loss!r} (beta <= 0) is undefined where "
+                "magnitudes are 0, and X has zeros; add a small floor to m or use "
+                "beta_loss='kullback-leibler'."
+            )
+
+    def _prepare(self, X, device):
+        coords, m = X[:, :-1], X[:, -1]
+        if not np.any(m > 0):
+            raise ValueError("All magnitudes in X are zero: there is nothing to factorise.")
+        self._check_beta_data(m)
+        scale = float(np.mean(m, dtype=np.float64))
+        return prepare_points(
+            coords, m, scale=scale, device=device, dtype=self._torch_dtype
+        )
+
+    def _generators(self):
+        rng = check_random_state(self.random_state)
+        generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        return generator, rng
+
+    # -- fitting -----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, **fit_params):
+        """Learn all factors from a point array.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+            Coordinates (column 0 time, then frequency, ...), then magnitude.
+        y : None
+            Ignored.
+        **fit_params : dict
+            Estimator-specific (``factors`` for ``MatrixNMF(init="custom")``).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = self._validate_points(X, reset=True)
+        device = resolve_device(self.device)
+        data = self._prepare(X, device)
+        self._check_n_components(data)
+        generator, rng = self._generators()
+        model = self._init_model(data, generator, rng, **fit_params).to(device)
+        result = self._train(model, data, activations_only=False)
+        self._set_fitted(model, result, data, X)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return the components at X's points.
+
+        Equal to ``fit(X).transform(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + 1)
+        y : None
+            Ignored.
+        **fit_params : dict
+            Passed to :meth:`fit`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_points, d + n_components)
+        """
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def fit_activations(self, X):
+        """Explain a new signal with this estimator's templates.
+
+        Returns a *new* fitted estimator of the same class whose template
+        factors (every axis but axis 0) are this one's, frozen, and whose
+        activation factor (axis 0) is learned for ``X``. ``self`` is left
+        unchanged.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + 1)
+            Points of the new signal, at any coordinates.
+
+        Returns
+        -------
+        estimator : object
+            A new fitted estimator.
+        """
+        check_is_fitted(self)
+        X = self._validate_points(X, reset=False)
+        device = resolve_device(self.device)
+        data = self._prepare(X, device)
+        new = clone(self)
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                setattr(new, name, copy.copy(getattr(self, name)))
+        generator, rng = new._generators()
+        model = self._activation_model(data, generator, rng).to(device)
+        result = new._train(model, data, activations_only=True)
+        new._set_fitted(model, result, data, X, template_ranges=self.coordinate_ranges_[1:])
+        return new
+
+    def _check_n_components(self, data):
+        sizes = [u.numel() for u in data.uniques]
+        if len(sizes) > 1 and self.n_components > min(sizes):
+            warnings.warn(
+                f"n_components={self.n_components} is larger than the number of "
+                f"distinct coordinate values of some axis (min {min(sizes)}): the "
+                "factorisation is not unique.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _set_fitted(self, model, result, data, X, template_ranges=None):
+        beta = self._beta
+        unit = data.scale**beta  # the divergence is homogeneous of degree beta
+        if result.nonfinite:
+            warnings.warn(
+                f"{type(self).__name__}: the loss became non-finite after "
+                f"{result.n_iter} iteration(s); the last finite state was kept. "
+                "Lower learning_rate or check the scale of X.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif not result.converged:
+            warnings.warn(
+                f"{type(self).__name__}: maximum number of iterations "
+                f"max_iter={self.max_iter} reached before tol={self.tol}; "
+                "increase max_iter to improve convergence.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.model_ = model.to("cpu").eval()
+        self.n_iter_ = int(result.n_iter)
+        self.loss_curve_ = [float(v) * unit for v in result.losses]
+        final = self.loss_curve_[-1] if self.loss_curve_ else float("nan")
+        self.reconstruction_err_ = float(np.sqrt(max(2.0 * final * data.n_points, 0.0)))
+        coords = X[:, :-1]
+        ranges = [(float(c.min()), float(c.max())) for c in coords.T]
+        if template_ranges is not None:
+            ranges = ranges[:1] + list(template_ranges)
+        self.coordinate_ranges_ = ranges
+        self.n_components_ = model.n_components
+
+    # -- evaluation --------------------------------------------------------
+
+    def _eval_model(self, dtype, device):
+        model = copy.deepcopy(self.model_).to(device=device, dtype=dtype)
+        self._configure_eval(model)
+        return model
+
+    def _components_at(self, coords, np_dtype):
+        """Component values (n_points, K) at the coordinates, in np_dtype."""
+        device = resolve_device(self.device)
+        dtype = torch.float64 if np_dtype == np.float64 else torch.float32
+        model = self._eval_model(dtype, device)
+        out = np.empty((coords.shape[0], model.n_components), dtype=np_dtype)
+        with torch.no_grad():
+            for start in range(0, coords.shape[0], _CHUNK):
+                chunk = coords[start : start + _CHUNK]
+                uniques, inverse = unique_coordinates(chunk)
+                uniques = [torch.as_tensor(u, dtype=torch.float64, device=device) for u in uniques]
+                values = model.values(uniques)
+                prod = values[0][torch.as_tensor(inverse[0], device=device)] * model.scale.to(dtype)
+                for a in range(1, len(values)):
+                    prod = prod * values[a][torch.as_tensor(inverse[a], device=device)]
+                out[start : start + chunk.shape[0]] = prod.cpu().numpy()
+        return out
+
+    def transform(self, X):
+        """The fitted components evaluated at X's coordinates.
+
+        The magnitude column is validated, not used, so the result of a row
+        depends on that row alone.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_points, d + n_components)
+            The coordinates, then the value of each component at them.
+        """
+        check_is_fitted(self)
+        X = self._validate_points(X, reset=False)
+        coords = X[:, :-1]
+        return np.hstack([coords, self._components_at(coords, X.dtype)])
+
+    def inverse_transform(self, X):
+        """The reconstruction: coordinates and the sum of the component columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + n_components)
+            Output of :meth:`transform` (or components edited by the user).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_points, d + 1)
+            Columns ``(coordinates..., m_hat)``.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        d = self.n_features_in_ - 1
+        if Z.shape[1] != d + self.n_components_:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but inverse_transform expects "
+                f"{d} coordinate(s) + {self.n_components_} components = "
+                f"{d + self.n_components_}."
+            )
+        return np.hstack([Z[:, :d], Z[:, d:].sum(axis=1, keepdims=True)])
+
+    def score(self, X, y=None):
+        """Minus the mean beta-divergence between X's magnitudes and the model.
+
+        Higher is better, so model selection (``GridSearchCV``) maximises it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + 1)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = self._validate_points(X, reset=False)
+        m_hat = self._components_at(X[:, :-1], np.float64).sum(axis=1)
+        div = beta_divergence(
+            torch.as_tensor(X[:, -1], dtype=torch.float64),
+            torch.as_tensor(m_hat),
+            self._beta,
+        )
+        return -float(div)
+
+    # -- factors -----------------------------------------------------------
+
+    def factor(self, axis, values):
+        """Sample one fitted factor.
+
+        Parameters
+        ----------
+        axis : int
+            0 for the activations (time), 1.. for template axes.
+        values : array-like of shape (n_values,)
+            Coordinates along that axis, in the units of X.
+
+        Returns
+        -------
+        G : ndarray of shape (n_values, n_components)
+            Non-negative values; ``sum_k prod_a G_a[k]`` is the model. Axis 0
+            carries the magnitude scale.
+        """
+        check_is_fitted(self)
+        d = self.n_features_in_ - 1
+        if not (isinstance(axis, Integral) and 0 <= axis < d):
+            raise ValueError(f"axis={axis!r} must be an integer in [0, {d}).")
+        v = np.asarray(values, dtype=np.float64).ravel()
+        if not np.all(np.isfinite(v)):
+            raise ValueError("values contains NaN or infinity.")
+        model = self._eval_model(torch.float64, torch.device("cpu"))
+        with torch.no_grad():
+            G = model.factors[axis](torch.as_tensor(v))
+            if axis == 0:
+                G = G * model.scale
+        return G.numpy()
+
+    def templates(self, freqs):
+        """The templates W at the given frequencies (d = 2).
+
+        Parameters
+        ----------
+        freqs : array-like of shape (n_freqs,)
+
+        Returns
+        -------
+        W : ndarray of shape (n_freqs, n_components)
+        """
+        self._check_two_axes("templates")
+        return self.factor(1, freqs)
+
+    def activations(self, times):
+        """The activations H at the given times.
+
+        Parameters
+        ----------
+        times : array-like of shape (n_times,)
+
+        Returns
+        -------
+        H : ndarray of shape (n_times, n_components)
+        """
+        return self.factor(0, times)
+
+    def _check_two_axes(self, what):
+        check_is_fitted(self)
+        if self.n_features_in_ != 3:
+            raise ValueError(
+                f"{what}() needs (t, f, m) points (d=2), but this model has "
+                f"d={self.n_features_in_ - 1}; use factor(axis, values)."
+            )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the coordinates', then ``<class>0..K-1``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of X's columns; default ``feature_names_in_`` or x0, x1, ...
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        prefix = type(self).__name__.lower()
+        out = [str(n) for n in names[:-1]]
+        out += [f"{prefix}{k}" for k in range(self.n_components_)]
+        return np.asarray(out, dtype=object)
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")

@@ -1,0 +1,166 @@
+"""Factors: non-negative functions of one coordinate, K components each.
+
+Every factor is an ``nn.Module`` with one interface: called on a 1-D float64
+tensor of coordinate values (in the user's units), it returns their values,
+a tensor of shape ``(n_values, n_components)`` in the factor's dtype.
+
+* :class:`TableFactor`: a free non-negative value per known coordinate
+  ("knot"); other coordinates are interpolated, linearly or to the nearest
+  knot, or rejected.
+* :class:`ImplicitFactor`: an implicit neural representation, Fourier
+  features -> MLP with sine activations -> softplus. All components of the
+  axis are one batched network (stacked weights, ``torch.baddbmm``).
+
+Factors know nothing of losses or estimators.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["TableFactor", "ImplicitFactor"]
+
+
+class TableFactor(nn.Module):
+    """A free non-negative value per known coordinate.
+
+    Parameters
+    ----------
+    knots : Tensor of shape (n_knots,)
+        Sorted distinct coordinate values (float64).
+    values : Tensor of shape (n_knots, n_components)
+        Non-negative value of each component at each knot.
+    interpolation : {"linear", "nearest"} or None, default="linear"
+        How coordinates between knots are evaluated. Outside the knots' range
+        the edge value is used. With None, any coordinate that is not a knot
+        raises ``ValueError``.
+    """
+
+    def __init__(self, knots, values, interpolation="linear"):
+        super().__init__()
+        self.register_buffer("knots", knots.to(torch.float64))
+        self.values = nn.Parameter(values, requires_grad=False)
+        self.interpolation = interpolation
+
+    @property
+    def n_components(self):
+        return self.values.shape[1]
+
+    def forward(self, x):
+        knots, values = self.knots.to(x.device), self.values
+        n = knots.numel()
+        # position of x among the knots: knots[i - 1] < x <= knots[i]
+        i = torch.searchsorted(knots, x).clamp(0, n - 1)
+        exact = knots[i] == x
+        if bool(exact.all()):
+            return values[i]
+        if self.interpolation is None:
+            bad = x[~exact]
+            raise ValueError(
+                f"{bad.numel()} coordinate value(s) were not seen in fit (first: "
+                f"{bad[0].item()!r}) and interpolation=None; use "
+                "interpolation='linear' or 'nearest' to evaluate between them."
+            )
+        lo = (i - 1).clamp(0, n - 1)
+        hi = i
+        x_lo, x_hi = knots[lo], knots[hi]
+        span = x_hi - x_lo
+        w = torch.where(span > 0, (x - x_lo) / torch.where(span > 0, span, 1.0), 0.0)
+        w = w.clamp(0.0, 1.0)
+        if self.interpolation == "nearest":
+            w = (w > 0.5).to(w.dtype)
+        w = w.to(values.dtype)[:, None]
+        out = values[lo] * (1 - w) + values[hi] * w
+        return torch.where(exact[:, None], values[i], out)
+
+
+class ImplicitFactor(nn.Module):
+    """An implicit neural representation of K non-negative functions.
+
+    ``x -> (x - low) / (high - low) -> [cos, sin](2^j pi x + phase_j),
+    j < encoding_size -> n_layers x (linear, sine) -> linear -> softplus``.
+
+    Parameters
+    ----------
+    n_components : int
+        Number of functions K.
+    low, high : float
+        The coordinate range that is mapped to [0, 1] (the training range).
+    encoding_size : int, default=10
+        Number of Fourier frequencies (octaves) of the encoding.
+    hidden_size : int, default=64
+        Width of the hidden layers.
+    n_layers : int, default=4
+        Number of hidden layers.
+    architecture : {"separate", "shared"}, default="separate"
+        "separate": one network per component, as in the paper, batched.
+        "shared": one trunk whose last layer has K outputs, about K times
+        cheaper.
+    init_value : float, default=None
+        Initial output of every component at every coordinate (set through
+        the output bias). None leaves softplus(bias) as initialised.
+    generator : torch.Generator, default=None
+        Source of randomness for the initial weights and phases.
+    """
+
+    def __init__(
+        self,
+        n_components,
+        low,
+        high,
+        *,
+        encoding_size=10,
+        hidden_size=64,
+        n_layers=4,
+        architecture="separate",
+        init_value=None,
+        generator=None,
+    ):
+        super().__init__()
+        K = n_components
+        groups, n_out = (K, 1) if architecture == "separate" else (1, K)
+        self.n_components = K
+        self.architecture = architecture
+        span = float(high) - float(low)
+        self.register_buffer("low", torch.tensor(float(low), dtype=torch.float64))
+        self.register_buffer(
+            "span", torch.tensor(span if span > 0 else 1.0, dtype=torch.float64)
+        )
+        octaves = math.pi * 2.0 ** torch.arange(encoding_size, dtype=torch.float64)
+        self.register_buffer("octaves", octaves)
+        phase = torch.randn(groups, 1, encoding_size, generator=generator)
+        self.register_buffer("phase", phase.to(torch.float64))
+
+        sizes = [2 * encoding_size] + [hidden_size] * n_layers + [n_out]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / math.sqrt(fan_in)  # torch.nn.Linear's default
+            w = (torch.rand(groups, fan_in, fan_out, generator=generator) * 2 - 1) * bound
+            b = (torch.rand(groups, 1, fan_out, generator=generator) * 2 - 1) * bound
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(b))
+        if init_value is not None:
+            # softplus(b) = init_value
+            b0 = math.log(math.expm1(init_value)) if init_value < 20 else init_value
+            with torch.no_grad():
+                self.biases[-1].fill_(b0)
+
+    def encode(self, x):
+        """Fourier features of shape (groups, n, 2 * encoding_size)."""
+        xn = (x.to(torch.float64) - self.low) / self.span
+        arg = xn[None, :, None] * self.octaves + self.phase
+        dtype = self.weights[0].dtype
+        return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1).to(dtype)
+
+    def forward(self, x):
+        h = self.encode(x)
+        n_hidden = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(b, h, w)
+            if i < n_hidden:
+                h = torch.sin(h)
+        # (groups, n, n_out) -> (n, K)
+        out = h.squeeze(-1).T if self.architecture == "separate" else h[0]
+        return nn.functional.softplus(out)

@@ -1,0 +1,118 @@
+"""A separable model: one factor per coordinate axis.
+
+``m(x_0, ..., x_{d-1}) = scale * sum_k prod_a G_a(x_a)[k]``
+
+Each factor is evaluated once per *unique* coordinate value of its axis, then
+gathered per point; when the points fill a (time x frequency) grid, the
+reconstruction is one matrix product. This module knows nothing of sklearn.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._points import unique_coordinates
+from .divergences import beta_divergence
+
+__all__ = ["SeparableModel", "PointData", "prepare_points"]
+
+# A (partially filled) grid is used densely when at least this fraction of its
+# cells hold a point and it has at most _MAX_DENSE cells.
+_MIN_FILL = 0.5
+_MAX_DENSE = 50_000_000
+
+
+class SeparableModel(nn.Module):
+    """One factor per axis and a magnitude scale applied to axis 0."""
+
+    def __init__(self, factors, scale=1.0):
+        super().__init__()
+        self.factors = nn.ModuleList(factors)
+        self.register_buffer("scale", torch.tensor(float(scale), dtype=torch.float64))
+
+    @property
+    def n_components(self):
+        return self.factors[0].n_components
+
+    def values(self, uniques):
+        """Each factor at its axis' coordinate values: a list of (n_a, K)."""
+        return [f(u) for f, u in zip(self.factors, uniques)]
+
+
+@dataclass
+class PointData:
+    """Points laid out for one device: unique coordinates and inverse indices.
+
+    ``m`` is divided by ``scale``. If ``grid`` is set (d == 2, each cell at
+    most one point, dense enough), ``grid[i, j]`` is the magnitude at
+    (uniques[0][i], uniques[1][j]) and ``mask`` marks the cells that hold a
+    point (None when all do).
+    """
+
+    uniques: list
+    index: list
+    m: torch.Tensor
+    scale: float
+    grid: torch.Tensor = None
+    mask: torch.Tensor = None
+
+    @property
+    def n_points(self):
+        return self.m.shape[0]
+
+    def reconstruct(self, values):
+        """The model (without scale) at every point, or on the grid."""
+        if self.grid is not None:
+            return values[0] @ values[1].T
+        prod = values[0][self.index[0]]
+        for a in range(1, len(values)):
+            prod = prod * values[a][self.index[a]]
+        return prod.sum(dim=1)
+
+    def loss(self, values, beta):
+        """Mean beta-divergence over the points (normalised units)."""
+        target = self.grid if self.grid is not None else self.m
+        return beta_divergence(target, self.reconstruct(values), beta, weight=self.mask)
+
+
+def prepare_points(coords, m, *, scale, device, dtype, allow_dense=True):
+    """Lay points out on a device.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n_points, d)
+    m : ndarray of shape (n_points,)
+    scale : float
+        Magnitudes are divided by it.
+    device : torch.device
+    dtype : torch.dtype
+        Dtype of the magnitudes (and of the computation).
+    allow_dense : bool, default=True
+        Whether a grid may be laid out densely.
+
+    Returns
+    -------
+    PointData
+    """
+    uniques_np, inverse_np = unique_coordinates(coords)
+    uniques = [torch.as_tensor(u, dtype=torch.float64, device=device) for u in uniques_np]
+    index = [torch.as_tensor(i, device=device) for i in inverse_np]
+    m_t = torch.as_tensor(np.asarray(m, dtype=np.float64) / scale, device=device).to(dtype)
+    data = PointData(uniques=uniques, index=index, m=m_t, scale=float(scale))
+    if allow_dense and len(uniques_np) == 2:
+        n0, n1 = uniques_np[0].size, uniques_np[1].size
+        n_cells, L = n0 * n1, m_t.shape[0]
+        if n_cells <= _MAX_DENSE and L >= _MIN_FILL * n_cells:
+            cell = inverse_np[0] * n1 + inverse_np[1]
+            if np.unique(cell).size == L:  # no two points share a cell
+                grid = torch.zeros(n0 * n1, dtype=dtype, device=device)
+                cell_t = torch.as_tensor(cell, device=device)
+                grid[cell_t] = m_t
+                data.grid = grid.reshape(n0, n1)
+                if L < n_cells:
+                    mask = torch.zeros(n0 * n1, dtype=dtype, device=device)
+                    mask[cell_t] = 1.0
+                    data.mask = mask.reshape(n0, n1)
+    return data

@@ -1,0 +1,267 @@
+"""Training loops: multiplicative updates for table factors, gradient steps
+(Rprop or Adam) for implicit ones, and the stopping rules.
+
+Functions of a :class:`~sklearn_innmf.model.SeparableModel` and a
+:class:`~sklearn_innmf.model.PointData`; they know nothing of sklearn.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .divergences import EPSILON, beta_divergence
+
+__all__ = ["FitResult", "multiplicative_update", "fit_multiplicative", "fit_gradient"]
+
+_EPS64 = float(np.finfo(np.float64).eps)
+# convergence is checked every _CHECK_EVERY iterations, as in sklearn's NMF
+_CHECK_EVERY = 10
+
+
+@dataclass
+class FitResult:
+    """What a training loop reports."""
+
+    n_iter: int = 0
+    losses: list = field(default_factory=list)  # mean divergence, normalised units
+    converged: bool = False
+    nonfinite: bool = False
+
+
+def _gamma(beta):
+    """Exponent of the multiplicative update (Fevotte & Idier 2011), as sklearn."""
+    if beta < 1:
+        return 1.0 / (2.0 - beta)
+    if beta > 2:
+        return 1.0 / (beta - 1.0)
+    return 1.0
+
+
+def multiplicative_update(values, axis, data, beta):
+    """One multiplicative update of ``values[axis]`` in place.
+
+    The other factors are held fixed. On a grid this is sklearn's dense
+    update (masked if the grid is not full); on scattered points the same sums
+    are taken over the observed points with ``index_add_``, so memory is
+    O(n_points * K) and no grid is built.
+
+    Returns
+    -------
+    loss : Tensor
+        Mean beta-divergence of the state *before* the update (it comes free).
+    """
+    G = values[axis]
+    if data.grid is not None:
+        other = values[1 - axis]
+        V = data.grid if axis == 0 else data.grid.T
+        mask = None if data.mask is None else (data.mask if axis == 0 else data.mask.T)
+        WH = G @ other.T
+        loss = beta_divergence(V, WH, beta, weight=mask)
+        num, den = _ratio_terms(V, WH, beta, mask)
+        numerator = num @ other
+        if den is None:  # KL on a full grid: the denominator is a column sum
+            denominator = other.sum(dim=0).expand_as(numerator).clone()
+        else:
+            denominator = den @ other
+    else:
+        P = None
+        for b, vb in enumerate(values):
+            if b != axis:
+                g = vb[data.index[b]]
+                P = g if P is None else P * g
+        if P is None:  # a single axis: the "others" are all ones
+            P = torch.ones(data.n_points, G.shape[1], dtype=G.dtype, device=G.device)
+        mhat = (G[data.index[axis]] * P).sum(dim=1)
+        loss = beta_divergence(data.m, mhat, beta)
+        num, den = _ratio_terms(data.m, mhat, beta, None)
+        idx = data.index[axis]
+        numerator = torch.zeros_like(G).index_add_(0, idx, num[:, None] * P)
+        den_terms = P if den is None else den[:, None] * P
+        denominator = torch.zeros_like(G).index_add_(0, idx, den_terms)
+    denominator[denominator == 0] = EPSILON
+    delta = numerator / denominator
+    gamma = _gamma(beta)
+    if gamma != 1:
+        delta = delta**gamma
+    G.mul_(delta)
+    # sklearn's thresholds for stability (W when beta < 1, H when beta <= 1)
+    if (axis == 0 and beta < 1) or (axis > 0 and beta <= 1):
+        G[G < _EPS64] = 0.0
+    return loss
+
+
+def _ratio_terms(x, y, beta, mask):
+    """Per-element numerator and denominator weights of the MU rule.
+
+    Returns ``(x * y**(beta - 2), y**(beta - 1))`` with sklearn's clipping,
+    masked; the denominator is None for KL on a full grid (all ones).
+    """
+    if beta < 2:
+        y = y.clamp_min(EPSILON)
+    if beta == 1:
+        num = x / y
+        den = mask
+    elif beta == 2:
+        num, den = x, y
+    else:
+        num, den = x * y ** (beta - 2), y ** (beta - 1)
+    if mask is not None:
+        num = num * mask
+        if beta != 1:
+            den = den * mask
+    return num, den
+
+
+def _progress(verbose, max_iter, desc):
+    if not verbose:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=max_iter, desc=desc, leave=verbose > 1)
+
+
+def _converged(losses, n_points, tol, start_loss):
+    """sklearn's rule on sqrt(2 * total divergence), checked every 10 iterations."""
+    if tol <= 0 or len(losses) <= _CHECK_EVERY:
+        return False
+    n = len(losses) - 1  # iterations done
+    if n % _CHECK_EVERY:
+        return False
+    err = lambda v: math.sqrt(max(2.0 * v * n_points, 0.0))  # noqa: E731
+    return (err(losses[-1 - _CHECK_EVERY]) - err(losses[-1])) / max(err(start_loss), 1e-300) < tol
+
+
+def fit_multiplicative(model, data, *, beta, max_iter, tol, axes=None, verbose=0, desc="MU"):
+    """Multiplicative updates of the table factors in ``axes`` (all by default).
+
+    Axes are updated in order in each iteration (axis 0, the activations,
+    first, as sklearn updates W before H). Factors not in ``axes`` are held
+    fixed (evaluated once).
+    """
+    d = len(model.factors)
+    axes = list(range(d)) if axes is None else list(axes)
+    result = FitResult()
+    bar = _progress(verbose, max_iter, desc)
+    with torch.no_grad():
+        values = model.values(data.uniques)
+        tables = {a: model.factors[a].values.data for a in axes}
+        for a in axes:
+            values[a] = tables[a]
+        for it in range(max_iter + 1):
+            if it == max_iter:
+                result.losses.append(float(data.loss(values, beta)))
+                result.n_iter = max_iter
+                break
+            # the loss comes free with the first update, but it measures the
+            # state before it: keep that state to return to if it has converged
+            before = {a: tables[a].clone() for a in axes}
+            loss = None
+            for a in axes:
+                loss_a = multiplicative_update(values, a, data, beta)
+                loss = loss_a if loss is None else loss
+            result.losses.append(float(loss))
+            if not math.isfinite(result.losses[-1]) or _converged(
+                result.losses, data.n_points, tol, result.losses[0]
+            ):
+                for a in axes:
+                    tables[a].copy_(before[a])
+                result.nonfinite = not math.isfinite(result.losses[-1])
+                result.converged = not result.nonfinite
+                result.n_iter = it
+                if result.nonfinite:
+                    result.losses.pop()
+                break
+            if bar is not None:
+                if it % _CHECK_EVERY == 0:
+                    bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    return result
+
+
+def fit_gradient(
+    model,
+    data,
+    *,
+    beta,
+    max_iter,
+    tol,
+    learning_rate,
+    optimizer="rprop",
+    train_axes,
+    table_axes=(),
+    n_mu=1,
+    verbose=0,
+    desc="fit",
+):
+    """Gradient training of the implicit factors in ``train_axes``.
+
+    After each gradient step, the table factors in ``table_axes`` get ``n_mu``
+    multiplicative updates with the implicit factors fixed. Training stops
+    when the loss improved by less than ``tol`` (relative) over the last 10
+    iterations. A non-finite loss restores the last finite state and stops.
+    """
+    params = [p for a in train_axes for p in model.factors[a].parameters()]
+    for p in params:
+        p.requires_grad_(True)
+    if optimizer == "rprop":
+        opt = torch.optim.Rprop(params, lr=learning_rate)
+    else:
+        opt = torch.optim.Adam(params, lr=learning_rate)
+    result = FitResult()
+    bar = _progress(verbose, max_iter, desc)
+    last_good = [p.detach().clone() for p in params]
+    tables = {a: model.factors[a].values.data for a in table_axes}
+    for it in range(max_iter + 1):
+        opt.zero_grad(set_to_none=True)
+        values = model.values(data.uniques)
+        loss = data.loss(values, beta)
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):
+            with torch.no_grad():
+                for p, good in zip(params, last_good):
+                    p.copy_(good)
+            result.nonfinite = True
+            result.n_iter = max(it - 1, 0)
+            break
+        result.losses.append(loss_value)
+        if bar is not None and it % _CHECK_EVERY == 0:
+            bar.set_postfix(loss=f"{loss_value:.4g}")
+        n_done = len(result.losses) - 1
+        if (
+            tol > 0
+            and n_done >= _CHECK_EVERY
+            and n_done % _CHECK_EVERY == 0
+            and (result.losses[-1 - _CHECK_EVERY] - loss_value)
+            < tol * abs(result.losses[-1 - _CHECK_EVERY])
+        ):
+            result.converged = True
+            result.n_iter = it
+            break
+        if it == max_iter:
+            result.n_iter = max_iter
+            break
+        with torch.no_grad():
+            for p, good in zip(params, last_good):
+                good.copy_(p)
+        if params:
+            loss.backward()
+            opt.step()
+        if tables:
+            with torch.no_grad():
+                values = model.values(data.uniques)
+                for a in table_axes:
+                    values[a] = tables[a]
+                for _ in range(n_mu):
+                    for a in table_axes:
+                        multiplicative_update(values, a, data, beta)
+        if bar is not None:
+            bar.update(1)
+    for p in params:
+        p.requires_grad_(False)
+    if bar is not None:
+        bar.close()
+    return result
