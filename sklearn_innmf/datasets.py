@@ -29,10 +29,14 @@ def _check_positive(name, value):
     return float(value)
 
 
+def _check_count(name, value, what=""):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name}={value!r} must be a positive integer{what}.")
+    return int(value)
+
+
 def _check_sr(sr):
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ValueError(f"sr={sr!r} must be a positive integer (samples per second).")
-    return int(sr)
+    return _check_count("sr", sr, " (samples per second)")
 
 
 def _n_samples(duration, sr, name="duration"):
@@ -134,8 +138,7 @@ def piano_notes(
     notes = tuple(notes)
     if len(notes) == 0:
         raise ValueError("notes=() is empty; give at least one note.")
-    if isinstance(n_partials, bool) or not isinstance(n_partials, (int, np.integer)) or n_partials < 1:
-        raise ValueError(f"n_partials={n_partials!r} must be a positive integer.")
+    n_partials = _check_count("n_partials", n_partials)
     if not np.isfinite(inharmonicity) or inharmonicity < 0:
         raise ValueError(f"inharmonicity={inharmonicity!r} must be >= 0.")
     f0s = []
@@ -151,16 +154,14 @@ def piano_notes(
 
     rng = check_random_state(random_state)
     n_note = _n_samples(note_duration, sr, "note_duration")
-    kwargs = dict(n_partials=int(n_partials), inharmonicity=inharmonicity, decay=decay)
+    kwargs = dict(n_partials=n_partials, inharmonicity=inharmonicity, decay=decay)
     parts = [_piano_note(f0, n_note, sr, rng, **kwargs) for f0 in f0s]
-    spans = [
-        (label, i * note_duration, (i + 1) * note_duration)
-        for i, label in enumerate(labels)
-    ]
+    # Spans from sample counts: the times at which the samples really change.
+    spans = [(label, i * n_note / sr, (i + 1) * n_note / sr) for i, label in enumerate(labels)]
     if together:
         parts.append(sum(_piano_note(f0, n_note, sr, rng, **kwargs) for f0 in f0s))
         n = len(f0s)
-        spans.append(("+".join(labels), n * note_duration, (n + 1) * note_duration))
+        spans.append(("+".join(labels), n * n_note / sr, (n + 1) * n_note / sr))
     y = np.concatenate(parts)
     y *= 0.9 / np.max(np.abs(y))
     return (y, sr, spans) if return_spans else (y, sr)
@@ -244,9 +245,10 @@ def harmonic_source(
     amplitude of a formant envelope (resonances at ``formants``) at its
     instantaneous frequency ``k f(t)``, so the spectral envelope stays put
     while the harmonics move through it, as in a voiced vowel. A syllable-like
-    envelope at ``syllable_rate`` Hz opens and closes the voice. Harmonics above
-    0.95 * sr / 2 are silent. Two calls with different ``f0`` and ``formants``
-    give two distinguishable "speakers" for separation tests.
+    envelope at ``syllable_rate`` Hz opens and closes the voice. Harmonics fade
+    out between 0.85 and 0.95 of the Nyquist frequency ``sr / 2``. Two calls
+    with different ``f0`` and ``formants`` give two distinguishable "speakers"
+    for separation tests.
 
     Parameters
     ----------
@@ -298,8 +300,7 @@ def harmonic_source(
     if not 0 <= vibrato_depth < 1:
         raise ValueError(f"vibrato_depth={vibrato_depth!r} must be in [0, 1).")
     vibrato_rate = _check_positive("vibrato_rate", vibrato_rate)
-    if isinstance(n_harmonics, bool) or not isinstance(n_harmonics, (int, np.integer)) or n_harmonics < 1:
-        raise ValueError(f"n_harmonics={n_harmonics!r} must be a positive integer.")
+    n_harmonics = _check_count("n_harmonics", n_harmonics)
     formants = np.asarray(formants, dtype=float).ravel()
     bandwidths = np.asarray(formant_bandwidths, dtype=float).ravel()
     if formants.shape != bandwidths.shape or formants.size == 0:
@@ -325,7 +326,10 @@ def harmonic_source(
     inst_freqs = k * inst_f0  # (n_harmonics, n_samples)
     # A small floor keeps harmonics between formants audible, as in real voices.
     amps = _formant_weights(inst_freqs, formants, bandwidths) + 0.05
-    amps = np.where(inst_freqs < 0.95 * sr / 2, amps / np.sqrt(k), 0.0)
+    # Fade harmonics out between 0.85 and 0.95 of Nyquist: no aliasing, and no
+    # clicks when vibrato moves a harmonic across the limit.
+    fade = np.clip((0.95 - inst_freqs / (sr / 2)) / 0.1, 0.0, 1.0)
+    amps = amps * fade / np.sqrt(k)
     phases = rng.uniform(0, 2 * np.pi, size=(n_harmonics, 1))
     y = np.sum(amps * np.sin(k * phase + phases), 0)
     if syllable_rate is not None:

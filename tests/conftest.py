@@ -1,0 +1,53 @@
+"""Session-wide test settings: no display, no network."""
+
+import socket
+
+import matplotlib
+import pytest
+
+# Before anything imports pyplot: figures render off-screen, also on CI.
+matplotlib.use("Agg")
+
+
+class NetworkAccessError(RuntimeError):
+    """Raised when a test tries to open a network connection."""
+
+
+def _refuse(*args, **kwargs):
+    raise NetworkAccessError(
+        "A test tried to open a network connection; the test suite must not touch "
+        "the network (data are synthesised, never downloaded)."
+    )
+
+
+_original_connect = socket.socket.connect
+_original_connect_ex = socket.socket.connect_ex
+_INET = (socket.AF_INET, socket.AF_INET6)
+
+
+def _connect(self, *args, **kwargs):
+    # Local (AF_UNIX) sockets stay usable, e.g. by multiprocessing.
+    if self.family in _INET:
+        _refuse()
+    return _original_connect(self, *args, **kwargs)
+
+
+def _connect_ex(self, *args, **kwargs):
+    if self.family in _INET:
+        _refuse()
+    return _original_connect_ex(self, *args, **kwargs)
+
+
+_network_guard = pytest.MonkeyPatch()
+
+
+def pytest_configure(config):
+    # A hook rather than a fixture, so that imports during collection are
+    # guarded too.
+    _network_guard.setattr(socket.socket, "connect", _connect)
+    _network_guard.setattr(socket.socket, "connect_ex", _connect_ex)
+    _network_guard.setattr(socket, "create_connection", _refuse)
+
+
+def pytest_unconfigure(config):
+    _network_guard.undo()
