@@ -97,7 +97,7 @@ class BaseNMF(TransformerMixin, BaseEstimator):
             reset=reset,
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
-            ensure_min_features=2,
+            ensure_min_features=2 if reset else 1,
         )
         return check_points(X)
 

@@ -57,10 +57,8 @@ def beta_divergence(x, y, beta, *, weight=None, reduction="mean"):
     if beta == 2.0:
         d = 0.5 * (x - y) ** 2
     elif beta == 1.0:
-        y_safe = y.clamp_min(EPSILON)
-        # x log(x / y) is 0 where x is 0
-        xlog = torch.where(x > 0, x * torch.log(x.clamp_min(EPSILON) / y_safe), 0.0)
-        d = xlog - x + y
+        # xlogy is 0 where x is 0
+        d = torch.xlogy(x, x / y.clamp_min(EPSILON)) - x + y
     elif beta == 0.0:
         y_safe = y.clamp_min(EPSILON)
         x_safe = x.clamp_min(EPSILON)

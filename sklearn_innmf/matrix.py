@@ -36,7 +36,9 @@ class MatrixNMF(BaseNMF):
             default="kullback-leibler"
         The beta-divergence minimised.
     init : {"random", "nndsvd", "nndsvda", "nndsvdar", "custom"}, default=None
-        Initialisation, computed as scikit-learn computes it. None means
+        Initialisation, computed as scikit-learn computes it on the grid of
+        magnitudes divided by their mean (so the result does not depend on
+        the unit of m; on data of mean 1 it is sklearn's). None means
         "nndsvda" when the points fill a (t, f) grid and
         ``n_components <= min(n_times, n_freqs)``, else "random". The NNDSVD
         variants need a full grid. "custom" takes ``fit(X, factors=[H, W])``.
@@ -69,7 +71,8 @@ class MatrixNMF(BaseNMF):
     n_iter_ : int
         Number of iterations run.
     loss_curve_ : list of float
-        Mean divergence per point after 0, 1, 2, ... iterations.
+        Mean divergence per point after 0, 10, 20, ... iterations and at the
+        last one (measured where the stopping rule looks, as sklearn does).
     reconstruction_err_ : float
         ``sqrt(2 * total divergence)`` of the fitted model, as sklearn's NMF.
     coordinate_ranges_ : list of (float, float)
@@ -173,9 +176,13 @@ class MatrixNMF(BaseNMF):
         if init == "custom":
             G = _check_custom_factors(factors, sizes, K)
         elif full_grid:
-            V = data.grid.to(torch.float64).cpu().numpy() * data.scale
+            # sklearn's init of the normalised grid (its eps threshold and the
+            # NNDSVDa fill value are absolute, so this keeps m's unit out),
+            # with the scale shared by both factors
+            V = data.grid.to(torch.float64).cpu().numpy()
             W, H = _initialize_nmf(V, K, init=init, random_state=self.random_state)
-            G = [W, H.T]
+            root = np.sqrt(data.scale)
+            G = [W * root, H.T * root]
         elif init in _NNDSVD:
             raise ValueError(
                 f"init={init!r} needs points that fill a (t, f) grid once each; "

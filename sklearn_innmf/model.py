@@ -106,7 +106,9 @@ def prepare_points(coords, m, *, scale, device, dtype, allow_dense=True):
         n_cells, L = n0 * n1, m_t.shape[0]
         if n_cells <= _MAX_DENSE and L >= _MIN_FILL * n_cells:
             cell = inverse_np[0] * n1 + inverse_np[1]
-            if np.unique(cell).size == L:  # no two points share a cell
+            occupied = np.zeros(n_cells, dtype=bool)
+            occupied[cell] = True
+            if np.count_nonzero(occupied) == L:  # no two points share a cell
                 grid = torch.zeros(n0 * n1, dtype=dtype, device=device)
                 cell_t = torch.as_tensor(cell, device=device)
                 grid[cell_t] = m_t

@@ -39,7 +39,7 @@ def _gamma(beta):
     return 1.0
 
 
-def multiplicative_update(values, axis, data, beta):
+def multiplicative_update(values, axis, data, beta, *, with_loss=True):
     """One multiplicative update of ``values[axis]`` in place.
 
     The other factors are held fixed. On a grid this is sklearn's dense
@@ -49,8 +49,9 @@ def multiplicative_update(values, axis, data, beta):
 
     Returns
     -------
-    loss : Tensor
-        Mean beta-divergence of the state *before* the update (it comes free).
+    loss : Tensor or None
+        With ``with_loss``, the mean beta-divergence of the state *before* the
+        update (it shares the reconstruction the update needs).
     """
     G = values[axis]
     if data.grid is not None:
@@ -58,7 +59,7 @@ def multiplicative_update(values, axis, data, beta):
         V = data.grid if axis == 0 else data.grid.T
         mask = None if data.mask is None else (data.mask if axis == 0 else data.mask.T)
         WH = G @ other.T
-        loss = beta_divergence(V, WH, beta, weight=mask)
+        loss = beta_divergence(V, WH, beta, weight=mask) if with_loss else None
         num, den = _ratio_terms(V, WH, beta, mask)
         numerator = num @ other
         if den is None:  # KL on a full grid: the denominator is a column sum
@@ -74,7 +75,7 @@ def multiplicative_update(values, axis, data, beta):
         if P is None:  # a single axis: the "others" are all ones
             P = torch.ones(data.n_points, G.shape[1], dtype=G.dtype, device=G.device)
         mhat = (G[data.index[axis]] * P).sum(dim=1)
-        loss = beta_divergence(data.m, mhat, beta)
+        loss = beta_divergence(data.m, mhat, beta) if with_loss else None
         num, den = _ratio_terms(data.m, mhat, beta, None)
         idx = data.index[axis]
         numerator = torch.zeros_like(G).index_add_(0, idx, num[:, None] * P)
@@ -122,19 +123,20 @@ def _progress(verbose, max_iter, desc):
     return tqdm(total=max_iter, desc=desc, leave=verbose > 1)
 
 
-def _converged(losses, n_points, tol, start_loss):
-    """sklearn's rule on sqrt(2 * total divergence), checked every 10 iterations."""
-    if tol <= 0 or len(losses) <= _CHECK_EVERY:
+def _converged(losses, n_points, tol):
+    """sklearn's rule: the decrease of sqrt(2 * total divergence) since the
+    previous check, relative to its initial value, is below tol."""
+    if tol <= 0 or len(losses) < 2:
         return False
-    n = len(losses) - 1  # iterations done
-    if n % _CHECK_EVERY:
-        return False
-    err = lambda v: math.sqrt(max(2.0 * v * n_points, 0.0))  # noqa: E731
-    return (err(losses[-1 - _CHECK_EVERY]) - err(losses[-1])) / max(err(start_loss), 1e-300) < tol
+    err = [math.sqrt(max(2.0 * v * n_points, 0.0)) for v in (losses[0], losses[-2], losses[-1])]
+    return (err[1] - err[2]) / max(err[0], 1e-300) < tol
 
 
 def fit_multiplicative(model, data, *, beta, max_iter, tol, axes=None, verbose=0, desc="MU"):
     """Multiplicative updates of the table factors in ``axes`` (all by default).
+
+    The loss is recorded after 0, 10, 20, ... iterations and at the end, and
+    training stops on sklearn's rule at those checks.
 
     Axes are updated in order in each iteration (axis 0, the activations,
     first, as sklearn updates W before H). Factors not in ``axes`` are held
@@ -154,28 +156,30 @@ def fit_multiplicative(model, data, *, beta, max_iter, tol, axes=None, verbose=0
                 result.losses.append(float(data.loss(values, beta)))
                 result.n_iter = max_iter
                 break
-            # the loss comes free with the first update, but it measures the
-            # state before it: keep that state to return to if it has converged
-            before = {a: tables[a].clone() for a in axes}
-            loss = None
-            for a in axes:
-                loss_a = multiplicative_update(values, a, data, beta)
-                loss = loss_a if loss is None else loss
-            result.losses.append(float(loss))
-            if not math.isfinite(result.losses[-1]) or _converged(
-                result.losses, data.n_points, tol, result.losses[0]
-            ):
-                for a in axes:
-                    tables[a].copy_(before[a])
-                result.nonfinite = not math.isfinite(result.losses[-1])
-                result.converged = not result.nonfinite
-                result.n_iter = it
-                if result.nonfinite:
-                    result.losses.pop()
-                break
-            if bar is not None:
-                if it % _CHECK_EVERY == 0:
+            check = it % _CHECK_EVERY == 0
+            # the loss is measured every 10 iterations (as sklearn does; it
+            # costs a logarithm per point), with the first update, so it is
+            # the state before it: keep that state to return to
+            before = {a: tables[a].clone() for a in axes} if check and it else None
+            loss = multiplicative_update(values, axes[0], data, beta, with_loss=check)
+            for a in axes[1:]:
+                multiplicative_update(values, a, data, beta, with_loss=False)
+            if check:
+                result.losses.append(float(loss))
+                if bar is not None:
                     bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
+                nonfinite = not math.isfinite(result.losses[-1])
+                if nonfinite or _converged(result.losses, data.n_points, tol):
+                    if before is not None:
+                        for a in axes:
+                            tables[a].copy_(before[a])
+                    result.nonfinite = nonfinite
+                    result.converged = not nonfinite
+                    result.n_iter = it
+                    if nonfinite:
+                        result.losses.pop()
+                    break
+            if bar is not None:
                 bar.update(1)
     if bar is not None:
         bar.close()
@@ -193,7 +197,7 @@ def fit_gradient(
     optimizer="rprop",
     train_axes,
     table_axes=(),
-    n_mu=1,
+    n_mu=3,
     verbose=0,
     desc="fit",
 ):
@@ -249,15 +253,18 @@ def fit_gradient(
                 good.copy_(p)
         if params:
             loss.backward()
-            opt.step()
         if tables:
+            # the table's updates use this step's network outputs (no second
+            # forward pass), then the networks take their step
             with torch.no_grad():
-                values = model.values(data.uniques)
+                values = [v.detach() for v in values]
                 for a in table_axes:
                     values[a] = tables[a]
                 for _ in range(n_mu):
                     for a in table_axes:
-                        multiplicative_update(values, a, data, beta)
+                        multiplicative_update(values, a, data, beta, with_loss=False)
+        if params:
+            opt.step()
         if bar is not None:
             bar.update(1)
     for p in params:
