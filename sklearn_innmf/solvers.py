@@ -63,7 +63,7 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
         num, den = _ratio_terms(V, WH, beta, mask)
         numerator = num @ other
         if den is None:  # KL on a full grid: the denominator is a column sum
-            denominator = other.sum(dim=0).expand_as(numerator).clone()
+            denominator = other.sum(dim=0).expand_as(numerator).contiguous()
         else:
             denominator = den @ other
     else:
@@ -97,17 +97,18 @@ def _ratio_terms(x, y, beta, mask):
     """Per-element numerator and denominator weights of the MU rule.
 
     Returns ``(x * y**(beta - 2), y**(beta - 1))`` with sklearn's clipping,
-    masked; the denominator is None for KL on a full grid (all ones).
+    masked; the denominator is None for KL (the mask, or all ones). ``y`` is
+    a temporary of the caller's and is overwritten.
     """
     if beta < 2:
-        y = y.clamp_min(EPSILON)
+        y.clamp_min_(EPSILON)
     if beta == 1:
-        num = x / y
+        num = torch.div(x, y, out=y)
         den = mask
     elif beta == 2:
         num, den = x, y
     else:
-        num, den = x * y ** (beta - 2), y ** (beta - 1)
+        num, den = x * y ** (beta - 2), y.pow_(beta - 1)
     if mask is not None:
         num = num * mask
         if beta != 1:
