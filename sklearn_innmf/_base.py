@@ -127,6 +127,17 @@ class BaseNMF(TransformerMixin, BaseEstimator):
             coords, m, scale=scale, device=device, dtype=self._torch_dtype
         )
 
+    def _solver_options(self, data):
+        """Options every training loop takes."""
+        return dict(
+            beta=self._beta,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            desc=type(self).__name__,
+            unit=data.scale**self._beta,
+        )
+
     def _generators(self):
         rng = check_random_state(self.random_state)
         generator = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))

@@ -48,8 +48,13 @@ class ImplicitNMF(BaseNMF):
     optimizer : {"rprop", "adam"}, default="rprop"
         Full-batch optimiser of the networks. Rprop, as in the paper's code,
         converges much faster here than Adam.
-    learning_rate : float, default=3e-3
-        Initial step size of the optimiser.
+    learning_rate : float or "auto", default="auto"
+        Initial step size of the optimiser. "auto" is 3e-2 with
+        ``time_factor="table"`` and 1e-2 (torch's Rprop default) otherwise,
+        chosen by measurement: with a table time factor (speech, n_fft 2000,
+        K=20; piano-like notes) 3e-2 escapes early plateaus that smaller steps
+        get stuck on for some seeds; with implicit activations on irregular
+        points 3e-2 overshoots (20% held-out error vs 1% at 1e-2).
     max_iter : int, default=500
         Maximum number of training steps.
     tol : float, default=1e-4
@@ -118,7 +123,7 @@ class ImplicitNMF(BaseNMF):
         "architecture": [StrOptions({"separate", "shared"})],
         "time_factor": [StrOptions({"implicit", "table"})],
         "optimizer": [StrOptions({"rprop", "adam"})],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
     }
 
     def __init__(
@@ -132,7 +137,7 @@ class ImplicitNMF(BaseNMF):
         time_factor="implicit",
         beta_loss="kullback-leibler",
         optimizer="rprop",
-        learning_rate=3e-3,
+        learning_rate="auto",
         max_iter=500,
         tol=1e-4,
         random_state=None,
@@ -155,6 +160,12 @@ class ImplicitNMF(BaseNMF):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+
+    @property
+    def _learning_rate(self):
+        if self.learning_rate != "auto":
+            return self.learning_rate
+        return 3e-2 if self.time_factor == "table" else 1e-2
 
     def _implicit(self, uniques, generator, init_value):
         return ImplicitFactor(
@@ -201,16 +212,15 @@ class ImplicitNMF(BaseNMF):
         ]
         if activations_only:
             implicit_axes = [a for a in implicit_axes if a == 0]
-        common = dict(beta=self._beta, max_iter=self.max_iter, tol=self.tol, verbose=self.verbose)
+        options = self._solver_options(data)
         if not implicit_axes:  # only the activation table is learned
-            return fit_multiplicative(model, data, axes=[0], desc=type(self).__name__, **common)
+            return fit_multiplicative(model, data, axes=[0], **options)
         return fit_gradient(
             model,
             data,
-            learning_rate=self.learning_rate,
+            learning_rate=self._learning_rate,
             optimizer=self.optimizer,
             train_axes=implicit_axes,
             table_axes=[0] if table_time else [],
-            desc=type(self).__name__,
-            **common,
+            **options,
         )

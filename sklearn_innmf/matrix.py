@@ -214,16 +214,8 @@ class MatrixNMF(BaseNMF):
         return SeparableModel([time, *templates], scale=data.scale)
 
     def _train(self, model, data, *, activations_only):
-        return fit_multiplicative(
-            model,
-            data,
-            beta=self._beta,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            axes=[0] if activations_only else None,
-            verbose=self.verbose,
-            desc=type(self).__name__,
-        )
+        axes = [0] if activations_only else None
+        return fit_multiplicative(model, data, axes=axes, **self._solver_options(data))
 
     def _configure_eval(self, model):
         for f in model.factors:

@@ -133,13 +133,16 @@ def _converged(losses, n_points, tol):
     return (err[1] - err[2]) / max(err[0], 1e-300) < tol
 
 
-def fit_multiplicative(model, data, *, beta, max_iter, tol, axes=None, verbose=0, desc="MU"):
+def fit_multiplicative(
+    model, data, *, beta, max_iter, tol, axes=None, verbose=0, desc="MU", unit=1.0
+):
     """Multiplicative updates of the table factors in ``axes`` (all by default).
 
     The loss is recorded after 0, 10, 20, ... iterations and at the end, and
     training stops on sklearn's rule at those checks.
 
-    Axes are updated in order in each iteration (axis 0, the activations,
+    ``unit`` converts the displayed loss to the user's units. Axes are
+    updated in order in each iteration (axis 0, the activations,
     first, as sklearn updates W before H). Factors not in ``axes`` are held
     fixed (evaluated once).
     """
@@ -168,7 +171,7 @@ def fit_multiplicative(model, data, *, beta, max_iter, tol, axes=None, verbose=0
             if check:
                 result.losses.append(float(loss))
                 if bar is not None:
-                    bar.set_postfix(loss=f"{result.losses[-1]:.4g}")
+                    bar.set_postfix(loss=f"{unit * result.losses[-1]:.4g}")
                 nonfinite = not math.isfinite(result.losses[-1])
                 if nonfinite or _converged(result.losses, data.n_points, tol):
                     if before is not None:
@@ -201,6 +204,7 @@ def fit_gradient(
     n_mu=3,
     verbose=0,
     desc="fit",
+    unit=1.0,
 ):
     """Gradient training of the implicit factors in ``train_axes``.
 
@@ -234,7 +238,7 @@ def fit_gradient(
             break
         result.losses.append(loss_value)
         if bar is not None and it % _CHECK_EVERY == 0:
-            bar.set_postfix(loss=f"{loss_value:.4g}")
+            bar.set_postfix(loss=f"{unit * loss_value:.4g}")
         n_done = len(result.losses) - 1
         if (
             tol > 0
