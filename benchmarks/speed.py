@@ -143,8 +143,8 @@ def main():
         print("|---|---|---|")
         for label, t, ratio in bench_implicit_step(1025, 200, 20, steps, repeats):
             print(f"| {label} | {1000 * t:.1f} | {ratio:.1f}x |")
-        n_points = 10_000 if args.quick else 100_000
-        n_steps = 30 if args.quick else 300
+        n_points = 5_000 if args.quick else 20_000
+        n_steps = 30 if args.quick else 200
         print(f"\n## ImplicitNMF architectures on {n_points} irregular points (every t and f "
               f"unique), K=20, {n_steps} steps, {args.threads} thread(s)\n")
         print("| architecture | ms / step | mean KL after training |")

@@ -55,17 +55,18 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
     """
     G = values[axis]
     if data.grid is not None:
+        # work in the grid's own (contiguous) orientation; BLAS transposes
+        # the operands of the final products for free
         other = values[1 - axis]
-        V = data.grid if axis == 0 else data.grid.T
-        mask = None if data.mask is None else (data.mask if axis == 0 else data.mask.T)
-        WH = G @ other.T
+        V, mask = data.grid, data.mask
+        WH = G @ other.T if axis == 0 else other @ G.T
         loss = beta_divergence(V, WH, beta, weight=mask) if with_loss else None
         num, den = _ratio_terms(V, WH, beta, mask)
-        numerator = num @ other
+        numerator = num @ other if axis == 0 else num.T @ other
         if den is None:  # KL on a full grid: the denominator is a column sum
             denominator = other.sum(dim=0).expand_as(numerator).contiguous()
         else:
-            denominator = den @ other
+            denominator = den @ other if axis == 0 else den.T @ other
     else:
         P = None
         for b, vb in enumerate(values):
