@@ -242,7 +242,17 @@ class BaseNMF(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: the loss became non-finite after "
                 f"{result.n_iter} iteration(s); the last finite state was kept. "
-                "Lower learning_rate or check the scale of X.",
+                f"Lower learning_rate={getattr(self, '_learning_rate', None)!r} or check "
+                "the scale of X.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif len(result.losses) > 1 and result.losses[-1] > result.losses[0]:
+            lr = getattr(self, "_learning_rate", None)
+            warnings.warn(
+                f"{type(self).__name__}: training made the loss worse (from "
+                f"{result.losses[0] * unit:.4g} to {result.losses[-1] * unit:.4g}); "
+                + (f"lower learning_rate={lr!r}." if lr is not None else "check X."),
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -353,12 +363,14 @@ class BaseNMF(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_points(X, reset=False)
         m_hat = self._components_at(X[:, :-1], np.float64).sum(axis=1)
+        # in the model's normalised unit, where its eps floor is meant to act
+        scale = float(self.model_.scale)
         div = beta_divergence(
-            torch.as_tensor(X[:, -1], dtype=torch.float64),
-            torch.as_tensor(m_hat),
+            torch.as_tensor(X[:, -1] / scale, dtype=torch.float64),
+            torch.as_tensor(m_hat / scale),
             self._beta,
         )
-        return -float(div)
+        return -float(div) * scale**self._beta
 
     # -- factors -----------------------------------------------------------
 

@@ -60,14 +60,14 @@ def check_points(X, *, name="X", n_coordinates=None, allow_all_zero=True):
     if m.size and m.min() < 0:
         i = int(np.argmin(m))
         raise ValueError(
-            f"Negative values in data passed to {name}: magnitude m={m[i]!r} at "
+            f"Negative values in data passed to {name}: magnitude m={float(m[i])!r} at "
             f"row {i}. Magnitudes (the last column) must be >= 0."
         )
     if coords.size and coords.min() < 0:
         i, j = np.unravel_index(int(np.argmin(coords)), coords.shape)
         raise ValueError(
             f"Negative values in data passed to {name}: coordinate column {j} is "
-            f"{coords[i, j]!r} at row {i}. Coordinates (time in seconds, frequency "
+            f"{float(coords[i, j])!r} at row {i}. Coordinates (time in seconds, frequency "
             "in Hz, ...) must be >= 0; shift them if yours are not."
         )
     if not allow_all_zero and m.size and not np.any(m > 0):

@@ -57,8 +57,9 @@ def beta_divergence(x, y, beta, *, weight=None, reduction="mean"):
     if beta == 2.0:
         d = 0.5 * (x - y) ** 2
     elif beta == 1.0:
-        # xlogy is 0 where x is 0
-        d = torch.xlogy(x, x / y.clamp_min(EPSILON)) - x + y
+        # x log(x / y) is exactly 0 where x is 0, and so is its gradient in y
+        # (torch.xlogy's gradient would be 0/0 there)
+        d = x * torch.log(x.clamp_min(EPSILON) / y.clamp_min(EPSILON)) - x + y
     elif beta == 0.0:
         y_safe = y.clamp_min(EPSILON)
         x_safe = x.clamp_min(EPSILON)

@@ -122,11 +122,10 @@ class ImplicitFactor(nn.Module):
         groups, n_out = (K, 1) if architecture == "separate" else (1, K)
         self.n_components = K
         self.architecture = architecture
+        # plain floats, not buffers: Module.to(float32) must not round them
         span = float(high) - float(low)
-        self.register_buffer("low", torch.tensor(float(low), dtype=torch.float64))
-        self.register_buffer(
-            "span", torch.tensor(span if span > 0 else 1.0, dtype=torch.float64)
-        )
+        self.low = float(low)
+        self.span = span if span > 0 else 1.0
         octaves = math.pi * 2.0 ** torch.arange(encoding_size, dtype=torch.float64)
         self.register_buffer("octaves", octaves)
         phase = torch.randn(groups, 1, encoding_size, generator=generator)
@@ -150,7 +149,7 @@ class ImplicitFactor(nn.Module):
     def encode(self, x):
         """Fourier features of shape (groups, n, 2 * encoding_size)."""
         xn = (x.to(torch.float64) - self.low) / self.span
-        arg = xn[None, :, None] * self.octaves + self.phase
+        arg = xn[None, :, None] * self.octaves.to(torch.float64) + self.phase.to(torch.float64)
         dtype = self.weights[0].dtype
         return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1).to(dtype)
 

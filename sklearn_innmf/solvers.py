@@ -156,16 +156,25 @@ def fit_multiplicative(
         tables = {a: model.factors[a].values.data for a in axes}
         for a in axes:
             values[a] = tables[a]
+        last_finite, last_finite_it = None, 0
         for it in range(max_iter + 1):
             if it == max_iter:
-                result.losses.append(float(data.loss(values, beta)))
+                loss = float(data.loss(values, beta))
                 result.n_iter = max_iter
+                if math.isfinite(loss):
+                    result.losses.append(loss)
+                else:
+                    result.nonfinite = True
+                    result.n_iter = last_finite_it
+                    if last_finite is not None:
+                        for a in axes:
+                            tables[a].copy_(last_finite[a])
                 break
             check = it % _CHECK_EVERY == 0
             # the loss is measured every 10 iterations (as sklearn does; it
             # costs a logarithm per point), with the first update, so it is
             # the state before it: keep that state to return to
-            before = {a: tables[a].clone() for a in axes} if check and it else None
+            before = {a: tables[a].clone() for a in axes} if check else None
             loss = multiplicative_update(values, axes[0], data, beta, with_loss=check)
             for a in axes[1:]:
                 multiplicative_update(values, a, data, beta, with_loss=False)
@@ -175,15 +184,19 @@ def fit_multiplicative(
                     bar.set_postfix(loss=f"{unit * result.losses[-1]:.4g}")
                 nonfinite = not math.isfinite(result.losses[-1])
                 if nonfinite or _converged(result.losses, data.n_points, tol):
-                    if before is not None:
+                    # converged: the measured state; non-finite: the last
+                    # state measured finite
+                    state = last_finite if nonfinite else before
+                    if state is not None:
                         for a in axes:
-                            tables[a].copy_(before[a])
+                            tables[a].copy_(state[a])
                     result.nonfinite = nonfinite
                     result.converged = not nonfinite
-                    result.n_iter = it
+                    result.n_iter = last_finite_it if nonfinite else it
                     if nonfinite:
                         result.losses.pop()
                     break
+                last_finite, last_finite_it = before, it
             if bar is not None:
                 bar.update(1)
     if bar is not None:
@@ -212,7 +225,8 @@ def fit_gradient(
     After each gradient step, the table factors in ``table_axes`` get ``n_mu``
     multiplicative updates with the implicit factors fixed. Training stops
     when the loss improved by less than ``tol`` (relative) over the last 10
-    iterations. A non-finite loss restores the last finite state and stops.
+    iterations (a loss that rose is not convergence). A non-finite loss
+    restores the last finite state (networks and tables) and stops.
     """
     params = [p for a in train_axes for p in model.factors[a].parameters()]
     for p in params:
@@ -223,8 +237,9 @@ def fit_gradient(
         opt = torch.optim.Adam(params, lr=learning_rate)
     result = FitResult()
     bar = _progress(verbose, max_iter, desc)
-    last_good = [p.detach().clone() for p in params]
     tables = {a: model.factors[a].values.data for a in table_axes}
+    state = params + list(tables.values())
+    last_good = [p.detach().clone() for p in state]
     for it in range(max_iter + 1):
         opt.zero_grad(set_to_none=True)
         values = model.values(data.uniques)
@@ -232,7 +247,7 @@ def fit_gradient(
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             with torch.no_grad():
-                for p, good in zip(params, last_good):
+                for p, good in zip(state, last_good):
                     p.copy_(good)
             result.nonfinite = True
             result.n_iter = max(it - 1, 0)
@@ -245,7 +260,7 @@ def fit_gradient(
             tol > 0
             and n_done >= _CHECK_EVERY
             and n_done % _CHECK_EVERY == 0
-            and (result.losses[-1 - _CHECK_EVERY] - loss_value)
+            and abs(result.losses[-1 - _CHECK_EVERY] - loss_value)
             < tol * abs(result.losses[-1 - _CHECK_EVERY])
         ):
             result.converged = True
@@ -255,7 +270,7 @@ def fit_gradient(
             result.n_iter = max_iter
             break
         with torch.no_grad():
-            for p, good in zip(params, last_good):
+            for p, good in zip(state, last_good):
                 good.copy_(p)
         if params:
             loss.backward()
