@@ -8,7 +8,15 @@ matrices, on torch (CPU or CUDA).
 from ._points import grid_to_points, points_to_grid
 from .implicit import ImplicitNMF
 from .matrix import MatrixNMF
+from .separation import SupervisedSeparator
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ImplicitNMF", "MatrixNMF", "grid_to_points", "points_to_grid", "__version__"]
+__all__ = [
+    "ImplicitNMF",
+    "MatrixNMF",
+    "SupervisedSeparator",
+    "grid_to_points",
+    "points_to_grid",
+    "__version__",
+]

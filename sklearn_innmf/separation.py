@@ -1,0 +1,821 @@
+"""Supervised source separation with learned templates.
+
+:class:`SupervisedSeparator` learns one factorisation per source from labelled
+training points, then explains a mixture with every source's templates frozen
+and splits it with Wiener masks (paper Alg. 2 of Subramani et al., after
+Smaragdis & Venkataramani 2017). :func:`fit_separator`,
+:func:`separate_mixture` and :func:`separate_waveforms` go from waveforms to
+waveforms through STFT points.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._base import resolve_device
+from ._points import check_points, unique_coordinates
+from .divergences import beta_divergence, beta_loss_to_float
+from .factors import ImplicitFactor, TableFactor
+from .matrix import MatrixNMF
+from .model import SeparableModel, prepare_points
+from .representations import STFTSynthesizer, stft_points
+from .solvers import fit_gradient, fit_multiplicative
+
+__all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate_waveforms"]
+
+# frames are solved in chunks of about this many points (memory bound)
+_CHUNK = 1 << 17
+
+
+class SupervisedSeparator(TransformerMixin, BaseEstimator):
+    """Supervised separation: one factorisation per source, Wiener masks on a mixture.
+
+    ``fit(X, y)`` fits one clone of ``estimator`` per source label in ``y``
+    on that source's points. ``transform(X_mix)`` explains a mixture with
+    the templates of every source frozen (all axes but axis 0, sampled at
+    the mixture's coordinates with ``estimator.factor``: ``MatrixNMF``
+    interpolates its tables, ``ImplicitNMF`` evaluates its networks, so the
+    mixture may be at another resolution than the training data), learns
+    the activations of all sources' components jointly, and returns each
+    source's Wiener-masked magnitude ``m * V_s / sum_r V_r`` where ``V_s``
+    is source s's part of the model. The sources sum to ``m``.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        A factorisation estimator with ``fit(X)`` and ``factor(axis, values)``,
+        cloned once per source. None means ``MatrixNMF()``.
+    activations : {"frames", "implicit"}, default="frames"
+        How the mixture's activations are modelled. "frames": a free value
+        per component and unique time (frame), found by ``max_iter``
+        multiplicative updates of each frame on its own, so the result for a
+        frame depends on that frame's points only (``transform`` is
+        invariant to the other frames and to row order). "implicit": a
+        smooth implicit neural function of time for all points, learned by
+        Rprop, for signals without frames (every point at its own time); the
+        result then depends on all points.
+    max_iter : int, default=200
+        "frames": the number of multiplicative updates of every frame (a
+        fixed number, so no frame's result depends on a global stopping
+        rule). "implicit": the maximum number of Rprop steps.
+    tol : float, default=1e-4
+        "implicit" only: stop when the loss decreased by less than ``tol``
+        (relative) over the last 10 steps.
+    encoding_size : int, default=10
+        "implicit" only: Fourier-feature octaves of the activation network.
+    hidden_size : int, default=64
+        "implicit" only: width of the activation network.
+    n_layers : int, default=4
+        "implicit" only: hidden layers of the activation network.
+    architecture : {"shared", "separate"}, default="shared"
+        "implicit" only: one network with an output per component (about K
+        times cheaper, K being the total number of components), or one
+        network per component as in the paper.
+    learning_rate : float, default=3e-3
+        "implicit" only: initial Rprop step.
+    random_state : int, RandomState instance or None, default=None
+        If not None, seeds the clones of ``estimator`` (one derived seed per
+        source, replacing their ``random_state``) and the activation network.
+        None keeps the estimator's own ``random_state``.
+    device : str, default="auto"
+        Torch device of the activation fit on the mixture.
+    verbose : int, default=0
+        1 shows a progress bar per activation fit.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_sources,)
+        The source labels, sorted; column ``d + s`` of ``transform`` is
+        source ``classes_[s]``.
+    estimators_ : list of estimator objects
+        The fitted clone of ``estimator`` for each class.
+    n_components_per_source_ : list of int
+        Number of components of each source's model.
+    n_iter_ : int
+        The largest ``n_iter_`` of the sources' fits (each frame's
+        activations in ``transform`` take ``max_iter`` updates).
+    n_features_in_ : int
+        Number of columns of X (d + 1).
+    feature_names_in_ : ndarray of str
+        Column names of X, when it was a DataFrame.
+
+    See Also
+    --------
+    separate_waveforms : waveforms in, separated waveforms out.
+
+    Notes
+    -----
+    Where the model of every source is 0 at a point (templates that are 0
+    there), the mixture's magnitude is split evenly between the sources;
+    masks are never NaN. With a single coordinate column (d = 1) there are
+    no templates to tell the sources apart and each point is split in
+    proportion to the number of components of each source.
+
+    The mixture's magnitudes are normalised per frame before the activation
+    fit ("frames"), so the masks of a frame depend on neither the other
+    frames nor the unit of ``m``.
+
+    References
+    ----------
+    .. [1] K. Subramani, P. Smaragdis, T. Higuchi and M. Souden, "Rethinking
+       non-negative matrix factorization with implicit neural
+       representations", arXiv:2404.04439, 2024.
+       :doi:`10.48550/arXiv.2404.04439`
+    .. [2] P. Smaragdis and S. Venkataramani, "A neural network alternative
+       to non-negative audio models", ICASSP 2017.
+       :doi:`10.1109/ICASSP.2017.7952121`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_innmf import MatrixNMF
+    >>> from sklearn_innmf.separation import SupervisedSeparator
+    >>> rng = np.random.default_rng(0)
+    >>> f = np.arange(32) * 100.0
+    >>> wa, wb = np.exp(-((f - 800) / 300) ** 2), np.exp(-((f - 2400) / 300) ** 2)
+    >>> def points(w, h, t0=0.0):
+    ...     t = t0 + np.arange(h.size) * 0.01
+    ...     T, F = np.meshgrid(t, f, indexing="ij")
+    ...     return np.column_stack([T.ravel(), F.ravel(), np.outer(h, w).ravel()])
+    >>> Xa, Xb = points(wa, rng.random(20) + 0.1), points(wb, rng.random(20) + 0.1, 1.0)
+    >>> X, y = np.vstack([Xa, Xb]), np.repeat(["a", "b"], len(Xa))
+    >>> sep = SupervisedSeparator(MatrixNMF(1, random_state=0)).fit(X, y)
+    >>> mix = points(wa, np.ones(5)) + points(wb, 2 * np.ones(5)) * [0, 0, 1]
+    >>> Z = sep.transform(mix)                  # t, f, source a, source b
+    >>> bool(np.allclose(Z[:, 2] + Z[:, 3], mix[:, 2]))
+    True
+    >>> bool(np.allclose(Z[:, 3], points(wb, 2 * np.ones(5))[:, 2], atol=1e-3))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "factor"]), None],
+        "activations": [StrOptions({"frames", "implicit"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "encoding_size": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions({"separate", "shared"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        activations="frames",
+        max_iter=200,
+        tol=1e-4,
+        encoding_size=10,
+        hidden_size=64,
+        n_layers=4,
+        architecture="shared",
+        learning_rate=3e-3,
+        random_state=None,
+        device="auto",
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.activations = activations
+        self.max_iter = max_iter
+        self.tol = tol
+        self.encoding_size = encoding_size
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.architecture = architecture
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- fitting -----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one clone of ``estimator`` per source.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+            Training points of all sources: coordinates (column 0 time),
+            then magnitude. Points of different sources should not share a
+            time (frame) if the estimator has a free activation per time;
+            they are fitted separately either way.
+        y : array-like of shape (n_points,)
+            The source label of each point (integers or strings).
+
+        Returns
+        -------
+        self : SupervisedSeparator
+            The fitted separator.
+        """
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+            ensure_min_features=2,
+        )
+        check_points(X)
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"Unknown label type {kind!r}: y must hold one source label per point "
+                "(integers or strings), e.g. y = np.repeat([0, 1], [n_a, n_b])."
+            )
+        classes, y_index = np.unique(y, return_inverse=True)
+        base = MatrixNMF() if self.estimator is None else self.estimator
+        seeds = [None] * len(classes)
+        if self.random_state is not None:
+            rng = check_random_state(self.random_state)
+            seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=len(classes))]
+        estimators = []
+        for i, label in enumerate(classes.tolist()):
+            est = clone(base)
+            if seeds[i] is not None and "random_state" in est.get_params(deep=False):
+                est.set_params(random_state=seeds[i])
+            points = X[y_index == i]
+            try:
+                est.fit(points)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Fitting the model of source y={label!r} on its {len(points)} "
+                    f"point(s) failed: {exc}"
+                ) from exc
+            estimators.append(est)
+        self.classes_ = classes
+        self.estimators_ = estimators
+        self.n_components_per_source_ = [int(_n_components(e)) for e in estimators]
+        self.n_iter_ = max(int(getattr(e, "n_iter_", 1)) for e in estimators)
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "estimators_")
+
+    # -- separation --------------------------------------------------------
+
+    @property
+    def _beta(self):
+        est = self.estimators_[0]
+        return beta_loss_to_float(est.get_params(deep=False).get("beta_loss", "kullback-leibler"))
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return check_points(X)
+
+    def _templates(self, uniques):
+        """Templates of all sources at the template axes' unique coordinates.
+
+        Returns a list over axes 1..d-1 of float64 arrays (n_a, K_total).
+        """
+        return [
+            np.hstack([np.asarray(e.factor(a, u), dtype=np.float64) for e in self.estimators_])
+            for a, u in enumerate(uniques, start=1)
+        ]
+
+    def _source_models(self, X):
+        """Each source's part of the model at X's points, in X's unit of m.
+
+        Returns an array (n_points, n_sources), float64.
+        """
+        coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
+        uniques, inverse = unique_coordinates(coords)
+        W = self._templates(uniques[1:])
+        if self.activations == "frames":
+            return self._frame_models(coords, m, uniques, inverse, W)
+        P = self._products(W, inverse, slice(None))
+        H = self._implicit_activations(coords, m, uniques, inverse[0], W, P)
+        return self._per_source(H * P)
+
+    def _products(self, W, inverse, rows):
+        """prod over template axes of the templates, per point and component."""
+        K = sum(self.n_components_per_source_)
+        n = inverse[0][rows].shape[0]
+        P = np.ones((n, K))
+        for a, Wa in enumerate(W, start=1):
+            P *= Wa[inverse[a][rows]]
+        return P
+
+    def _per_source(self, terms):
+        """Sum the component terms (n, K) of each source: (n, n_sources)."""
+        bounds = np.cumsum([0, *self.n_components_per_source_])
+        return np.stack(
+            [terms[:, lo:hi].sum(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:])], axis=1
+        )
+
+    def _frame_models(self, coords, m, uniques, inverse, W):
+        """The sources' models with a free activation per frame, frame by frame.
+
+        Each frame's magnitudes are divided by their own mean and its
+        activations start at the same value for all components, scaled so
+        that the frame's model has the frame's total: the multiplicative
+        updates are then scale-equivariant, and no number used for a frame
+        depends on another frame. Frames are solved in chunks of about
+        ``_CHUNK`` points (memory O(_CHUNK * K)); the updates of a frame only
+        sum over its own points, so chunking does not change its result.
+        """
+        n_frames = uniques[0].size
+        t_index = inverse[0]
+        counts = np.bincount(t_index, minlength=n_frames)
+        frame_mean = np.bincount(t_index, weights=m, minlength=n_frames) / counts
+        frame_mean[frame_mean == 0] = 1.0
+        m_norm = m / frame_mean[t_index]
+
+        device = resolve_device(self.device)
+        K = sum(self.n_components_per_source_)
+        V = np.empty((len(m), len(self.n_components_per_source_)))
+        group = (np.cumsum(counts) - counts) // _CHUNK
+        bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
+        order = np.argsort(t_index, kind="stable")
+        row_bounds = np.concatenate([[0], np.cumsum(counts)])
+        # the templates' tables hold every coordinate of X: exact look-ups
+        templates = [
+            TableFactor(torch.as_tensor(u), torch.as_tensor(w)) for u, w in zip(uniques[1:], W)
+        ]
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            rows = order[row_bounds[lo] : row_bounds[hi]]
+            local = t_index[rows] - lo
+            P = self._products(W, inverse, rows)
+            mass = np.bincount(local, weights=m_norm[rows], minlength=hi - lo)
+            model_mass = np.bincount(local, weights=P.sum(axis=1), minlength=hi - lo)
+            start = np.divide(mass, model_mass, out=np.zeros(hi - lo), where=model_mass > 0)
+            h0 = torch.as_tensor(np.repeat(start[:, None], K, axis=1))
+            time = TableFactor(torch.as_tensor(uniques[0][lo:hi]), h0)
+            model = SeparableModel([time, *templates]).to(device)
+            data = prepare_points(
+                coords[rows], m_norm[rows], scale=1.0, device=device, dtype=torch.float64
+            )
+            fit_multiplicative(
+                model,
+                data,
+                beta=self._beta,
+                max_iter=self.max_iter,
+                tol=0.0,
+                axes=[0],
+                verbose=self.verbose,
+                desc="SupervisedSeparator",
+            )
+            H = model.factors[0].values.detach().cpu().numpy()[local]
+            # back to X's unit of m
+            V[rows] = self._per_source(H * P) * frame_mean[t_index[rows], None]
+        return V
+
+    def _implicit_activations(self, coords, m, uniques, t_index, W, P):
+        """Activations as one implicit function of time, for all points."""
+        device = resolve_device(self.device)
+        scale = float(np.mean(m))
+        if scale == 0:
+            return np.zeros_like(P)
+        K = P.shape[1]
+        generator = torch.Generator()
+        if self.random_state is not None:
+            rng = check_random_state(self.random_state)
+            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        else:
+            generator.seed()
+        mean_model = float(np.mean(P.sum(axis=1)))
+        init_value = 1.0 / mean_model if mean_model > 0 else 1.0 / K
+        time = ImplicitFactor(
+            K,
+            float(uniques[0].min()),
+            float(uniques[0].max()),
+            encoding_size=self.encoding_size,
+            hidden_size=self.hidden_size,
+            n_layers=self.n_layers,
+            architecture=self.architecture,
+            init_value=init_value,
+            generator=generator,
+        ).to(torch.float32)
+        templates = [
+            TableFactor(torch.as_tensor(u), torch.as_tensor(w, dtype=torch.float32))
+            for u, w in zip(uniques[1:], W)
+        ]
+        model = SeparableModel([time, *templates], scale=scale).to(device)
+        data = prepare_points(coords, m, scale=scale, device=device, dtype=torch.float32)
+        result = fit_gradient(
+            model,
+            data,
+            beta=self._beta,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            learning_rate=self.learning_rate,
+            optimizer="rprop",
+            train_axes=[0],
+            verbose=self.verbose,
+            desc="activations",
+        )
+        if not result.converged and not result.nonfinite:
+            warnings.warn(
+                f"SupervisedSeparator: maximum number of iterations max_iter="
+                f"{self.max_iter} reached before tol={self.tol} in the implicit "
+                "activation fit; increase max_iter to improve convergence.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        with torch.no_grad():
+            time64 = model.factors[0].to(device="cpu", dtype=torch.float64)
+            H_unique = time64(torch.as_tensor(uniques[0])).numpy()
+        return H_unique[t_index] * scale
+
+    def _masks(self, X):
+        """Wiener masks (n_points, n_sources), and the models they come from."""
+        V = self._source_models(X)
+        total = V.sum(axis=1, keepdims=True)
+        n_sources = V.shape[1]
+        masks = np.divide(V, total, out=np.full_like(V, 1.0 / n_sources), where=total > 0)
+        return masks, V
+
+    def masks(self, X):
+        """The Wiener mask of each source at the mixture's points.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+            The mixture's points.
+
+        Returns
+        -------
+        masks : ndarray of shape (n_points, n_sources)
+            ``V_s / sum_r V_r`` for each source s (model parts ``V_s``), in
+            [0, 1], summing to 1 at every point; ``1 / n_sources`` where the
+            model is 0. Multiply a complex STFT by them to separate it
+            (:meth:`STFTSynthesizer.istft_from_mask`).
+        """
+        X = self._validate(X)
+        return self._masks(X)[0].astype(X.dtype, copy=False)
+
+    def transform(self, X):
+        """Separate a mixture: each source's Wiener-masked magnitude.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+            The mixture's points, at any coordinates.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_points, d + n_sources)
+            The coordinates, then the magnitude of each source (in the order
+            of ``classes_``); the sources sum to the mixture's ``m``.
+        """
+        X = self._validate(X)
+        masks, _ = self._masks(X)
+        sources = np.asarray(X[:, -1:], dtype=np.float64) * masks
+        return np.hstack([X[:, :-1], sources.astype(X.dtype, copy=False)])
+
+    def inverse_transform(self, X):
+        """The mixture: coordinates and the sum of the source columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + n_sources)
+            Output of :meth:`transform` (or edited sources).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_points, d + 1)
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        d, n_sources = self.n_features_in_ - 1, len(self.classes_)
+        if Z.shape[1] != d + n_sources:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but inverse_transform expects {d} "
+                f"coordinate(s) + {n_sources} sources = {d + n_sources}."
+            )
+        return np.hstack([Z[:, :d], Z[:, d:].sum(axis=1, keepdims=True)])
+
+    def score(self, X, y=None):
+        """Minus a mean beta-divergence: of the mixture's model, or of the sources.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + 1)
+            The mixture's points.
+        y : array-like of shape (n_points, n_sources) or (n_points,), default=None
+            None: score the model of the mixture (the sum of the sources'
+            models before masking) against ``m``. 2-D: the true magnitude of
+            each source (columns in the order of ``classes_``); the score is
+            minus the mean over sources and points of the divergence between
+            the true and the separated magnitudes. 1-D: a source label per
+            point, read as in :meth:`fit` (the whole ``m`` of a point belongs
+            to its source, 0 to the others).
+
+        Returns
+        -------
+        score : float
+            Higher is better.
+        """
+        X = self._validate(X)
+        m = np.asarray(X[:, -1], dtype=np.float64)
+        masks, V = self._masks(X)
+        if y is None:
+            return -_mean_divergence(m, V.sum(axis=1), self._beta)
+        truth = self._check_truth(y, m)
+        return -_mean_divergence(truth, m[:, None] * masks, self._beta)
+
+    def _check_truth(self, y, m):
+        n_sources = len(self.classes_)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 1:
+            if y_arr.shape[0] != m.shape[0]:
+                raise ValueError(
+                    f"y has {y_arr.shape[0]} labels, but X has {m.shape[0]} points."
+                )
+            lookup = {c: i for i, c in enumerate(self.classes_.tolist())}
+            pos = np.array([lookup.get(v, -1) for v in y_arr.tolist()], dtype=np.intp)
+            if np.any(pos < 0):
+                raise ValueError(
+                    f"y has label(s) not seen in fit, e.g. {y_arr[pos < 0][0]!r}; "
+                    f"known: {self.classes_.tolist()}."
+                )
+            truth = np.zeros((m.size, n_sources))
+            truth[np.arange(m.size), pos] = m
+            return truth
+        truth = check_array(y, dtype=np.float64, input_name="y")
+        if truth.shape != (m.shape[0], n_sources):
+            raise ValueError(
+                f"y has shape={truth.shape}, but the true source magnitudes of X "
+                f"need shape ({m.shape[0]}, {n_sources}): one column per source "
+                "in the order of classes_."
+            )
+        if truth.min() < 0:
+            raise ValueError("y has negative values; source magnitudes are >= 0.")
+        return truth
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the coordinates', then ``source_<label>``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of X's columns; default ``feature_names_in_`` or x0, x1, ...
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        out = [str(n) for n in names[:-1]] + [f"source_{c}" for c in self.classes_]
+        return np.asarray(out, dtype=object)
+
+
+def _n_components(estimator):
+    for name in ("n_components_", "n_components"):
+        if hasattr(estimator, name):
+            return getattr(estimator, name)
+    return np.asarray(estimator.factor(0, [0.0])).shape[1]
+
+
+def _mean_divergence(x, y, beta):
+    return float(
+        beta_divergence(
+            torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float64),
+            torch.as_tensor(np.ascontiguousarray(y), dtype=torch.float64),
+            beta,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# Waveforms in, waveforms out
+
+
+def _check_sources(sources):
+    msg = (
+        "sources must be a list with one entry per source, each a waveform (1-D "
+        "array) or a list of waveforms."
+    )
+    if isinstance(sources, np.ndarray) or not isinstance(sources, (list, tuple)):
+        raise ValueError(msg)
+    out = []
+    for s in sources:
+        if isinstance(s, (list, tuple)) and s and np.ndim(s[0]) == 1:
+            recordings = list(s)
+        else:
+            recordings = [s]
+        for y in recordings:
+            if np.ndim(y) != 1:
+                raise ValueError(f"{msg} Got an entry of shape={np.shape(y)}.")
+        out.append(recordings)
+    if not out:
+        raise ValueError("sources is empty: give training waveforms of each source.")
+    return out
+
+
+def training_points(sources, sr, *, n_fft=1024, hop_length=None, power=1.0):
+    """STFT points of every source's training recordings, with source labels.
+
+    All recordings are laid end to end in time (each one starts one hop
+    after the previous one's last frame), so every frame has its own time.
+
+    Parameters
+    ----------
+    sources : list of (1-D array or list of 1-D arrays)
+        ``sources[s]``: the training waveform(s) of source s.
+    sr : float
+        Sampling rate in Hz of every waveform.
+    n_fft, hop_length : int
+        STFT settings, as :func:`~sklearn_innmf.representations.stft_points`.
+    power : float, default=1.0
+        Exponent of the magnitudes.
+
+    Returns
+    -------
+    X : ndarray of shape (n_points, 3)
+        ``(t, f, |X| ** power)`` of all recordings.
+    y : ndarray of shape (n_points,)
+        Source index (0, 1, ...) of each point.
+    """
+    sources = _check_sources(sources)
+    parts, labels = [], []
+    offset = 0.0
+    for s, recordings in enumerate(sources):
+        for y in recordings:
+            X = stft_points(y, sr=sr, n_fft=n_fft, hop_length=hop_length, power=power)
+            X[:, 0] += offset
+            hop = (n_fft // 4 if hop_length is None else hop_length) / sr
+            offset = float(X[:, 0].max()) + hop
+            parts.append(X)
+            labels.append(np.full(len(X), s))
+    return np.vstack(parts), np.concatenate(labels)
+
+
+def fit_separator(
+    sources,
+    sr,
+    *,
+    estimator=None,
+    n_fft=1024,
+    hop_length=None,
+    power=1.0,
+    activations="frames",
+    max_iter=200,
+    random_state=None,
+    verbose=0,
+):
+    """Fit a :class:`SupervisedSeparator` on training waveforms of each source.
+
+    Parameters
+    ----------
+    sources : list of (1-D array or list of 1-D arrays)
+        ``sources[s]``: the training waveform(s) of source s, mono, at ``sr``.
+    sr : float
+        Sampling rate in Hz.
+    estimator : estimator object, default=None
+        The factorisation of each source (``MatrixNMF()`` when None).
+    n_fft : int, default=1024
+        FFT size of the training STFT.
+    hop_length : int, default=None
+        Hop of the training STFT; None means ``n_fft // 4``.
+    power : float, default=1.0
+        Magnitude exponent (0.5 as in the iN-NMF paper's experiments).
+    activations, max_iter, random_state, verbose
+        Passed to :class:`SupervisedSeparator`.
+
+    Returns
+    -------
+    separator : SupervisedSeparator
+        Fitted; its ``classes_`` are 0..n_sources-1 in the order of ``sources``.
+    """
+    X, y = training_points(sources, sr, n_fft=n_fft, hop_length=hop_length, power=power)
+    separator = SupervisedSeparator(
+        estimator,
+        activations=activations,
+        max_iter=max_iter,
+        random_state=random_state,
+        verbose=verbose,
+    )
+    return separator.fit(X, y)
+
+
+def separate_mixture(separator, mixture, sr, *, n_fft=1024, hop_length=None, power=1.0):
+    """Separate a mixture waveform with a fitted separator.
+
+    The mixture's STFT magnitudes ``|X| ** power`` (at any ``n_fft``, not
+    necessarily the training one) are split with the separator's Wiener
+    masks, which multiply the complex STFT before the inverse STFT.
+
+    Parameters
+    ----------
+    separator : SupervisedSeparator
+        Fitted on (t, f, m) points with the same ``power``.
+    mixture : ndarray of shape (n_samples,)
+        Mono mixture at ``sr``.
+    sr : float
+        Sampling rate in Hz.
+    n_fft : int, default=1024
+        FFT size of the mixture's analysis.
+    hop_length : int, default=None
+        Hop; None means ``n_fft // 4``.
+    power : float, default=1.0
+        Magnitude exponent the separator was trained with.
+
+    Returns
+    -------
+    estimates : ndarray of shape (n_sources, n_samples)
+        One waveform per source (order of ``separator.classes_``); they sum
+        to the mixture up to the STFT's round-trip error.
+    """
+    check_is_fitted(separator)
+    synth = STFTSynthesizer(mixture, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    X = synth.points(power=power)
+    masks = separator.masks(X)
+    estimates = synth.istft_from_mask(masks)
+    return np.atleast_2d(estimates)
+
+
+def separate_waveforms(
+    sources,
+    mixture,
+    sr,
+    *,
+    estimator=None,
+    n_fft=1024,
+    hop_length=None,
+    power=1.0,
+    activations="frames",
+    max_iter=200,
+    random_state=None,
+    verbose=0,
+):
+    """Train on each source's recordings, then separate a mixture.
+
+    :func:`fit_separator` then :func:`separate_mixture` at the same STFT
+    settings; call those two to train and separate at different sizes.
+
+    Parameters
+    ----------
+    sources : list of (1-D array or list of 1-D arrays)
+        ``sources[s]``: the training waveform(s) of source s.
+    mixture : ndarray of shape (n_samples,)
+        The mixture to separate.
+    sr : float
+        Sampling rate in Hz of all waveforms.
+    estimator : estimator object, default=None
+        The factorisation of each source (``MatrixNMF()`` when None), e.g.
+        ``ImplicitNMF(20, time_factor="table")``.
+    n_fft, hop_length, power
+        STFT settings and magnitude exponent, for training and mixture.
+    activations, max_iter, random_state, verbose
+        Passed to :class:`SupervisedSeparator`.
+
+    Returns
+    -------
+    estimates : ndarray of shape (n_sources, n_samples)
+        The separated waveforms, in the order of ``sources``.
+
+    Examples
+    --------
+    >>> from sklearn_innmf.datasets import harmonic_source, two_source_mixture
+    >>> from sklearn_innmf.separation import separate_waveforms
+    >>> a, sr = harmonic_source(sr=8000, f0=120.0, duration=0.5, random_state=0)
+    >>> b, sr = harmonic_source(sr=8000, f0=300.0, formants=(400.0, 2000.0, 2800.0),
+    ...                         duration=0.5, random_state=1)
+    >>> mix, a, b = two_source_mixture(a, b)
+    >>> est = separate_waveforms([a, b], mix, sr, n_fft=256, random_state=0)
+    >>> est.shape
+    (2, 4000)
+    """
+    separator = fit_separator(
+        sources,
+        sr,
+        estimator=estimator,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        power=power,
+        activations=activations,
+        max_iter=max_iter,
+        random_state=random_state,
+        verbose=verbose,
+    )
+    return separate_mixture(
+        separator, mixture, sr, n_fft=n_fft, hop_length=hop_length, power=power
+    )
