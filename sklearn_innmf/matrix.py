@@ -249,8 +249,11 @@ def _random_factors(data, K, random_state):
     rng = check_random_state(random_state)
     d = len(data.uniques)
     avg = (float(data.m.double().mean()) * data.scale / K) ** (1.0 / d)
-    # sklearn draws H (the last axis) before W
+    # in sklearn's order and shapes: H (K, n_features) of the last axis
+    # first, then W (n_samples, K), so a full grid gets sklearn's numbers
     G = [None] * d
     for a in reversed(range(d)):
-        G[a] = np.abs(avg * rng.standard_normal(size=(data.uniques[a].numel(), K)))
+        n = data.uniques[a].numel()
+        draw = rng.standard_normal(size=(n, K) if a == 0 else (K, n))
+        G[a] = np.abs(avg * (draw if a == 0 else draw.T))
     return G
