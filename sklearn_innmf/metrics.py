@@ -220,10 +220,18 @@ def bss_eval(reference_sources, estimated_sources, *, compute_permutation=True, 
         # torch tensors: fast_bss_eval 0.1.4's numpy path fails without the
         # permutation (a shape error in its non-pairwise solve); torch's does not
         # (and its permutation solver fails on one source, which needs none)
-        out = fbe.bss_eval_sources(
-            torch.as_tensor(ref), torch.as_tensor(est),
-            compute_permutation=compute_permutation and n > 1,
-        )
+        # one torch thread: its batched LU (linalg.solve) nests MKL's OpenMP
+        # team inside torch's parallel_for, which was seen to spin forever
+        # on a loaded 2-core machine; these systems are small anyway
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            out = fbe.bss_eval_sources(
+                torch.as_tensor(ref), torch.as_tensor(est),
+                compute_permutation=compute_permutation and n > 1,
+            )
+        finally:
+            torch.set_num_threads(threads)
         out = [o.numpy() for o in out]
     else:
         sep = _optional("mir_eval.separation", "bss_eval(backend='mir_eval')", "mir_eval")
