@@ -242,8 +242,11 @@ class BaseNMF(TransformerMixin, BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: the loss became non-finite after "
                 f"{result.n_iter} iteration(s); the last finite state was kept. "
-                f"Lower learning_rate={getattr(self, '_learning_rate', None)!r} or check "
-                "the scale of X.",
+                + (
+                    f"Lower learning_rate={self._learning_rate!r} or check the scale of X."
+                    if hasattr(self, "_learning_rate")
+                    else "Check the scale of X, or use dtype='float64'."
+                ),
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -283,12 +286,16 @@ class BaseNMF(TransformerMixin, BaseEstimator):
         self._configure_eval(model)
         return model
 
-    def _components_at(self, coords, np_dtype):
-        """Component values (n_points, K) at the coordinates, in np_dtype."""
+    def _components_at(self, coords, np_dtype, *, out=None, summed=False):
+        """Component values (n_points, K) at the coordinates, in np_dtype,
+        written into ``out`` if given; with ``summed``, their sum (n_points,),
+        the model, so that no (n_points, K) array is made."""
         device = resolve_device(self.device)
         dtype = torch.float64 if np_dtype == np.float64 else torch.float32
         model = self._eval_model(dtype, device)
-        out = np.empty((coords.shape[0], model.n_components), dtype=np_dtype)
+        if out is None:
+            shape = (coords.shape[0],) if summed else (coords.shape[0], model.n_components)
+            out = np.empty(shape, dtype=np_dtype)
         with torch.no_grad():
             for start in range(0, coords.shape[0], _CHUNK):
                 chunk = coords[start : start + _CHUNK]
@@ -298,6 +305,8 @@ class BaseNMF(TransformerMixin, BaseEstimator):
                 prod = values[0][torch.as_tensor(inverse[0], device=device)] * model.scale.to(dtype)
                 for a in range(1, len(values)):
                     prod = prod * values[a][torch.as_tensor(inverse[a], device=device)]
+                if summed:
+                    prod = prod.sum(dim=1)
                 out[start : start + chunk.shape[0]] = prod.cpu().numpy()
         return out
 
@@ -318,8 +327,11 @@ class BaseNMF(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_points(X, reset=False)
-        coords = X[:, :-1]
-        return np.hstack([coords, self._components_at(coords, X.dtype)])
+        coords, d = X[:, :-1], X.shape[1] - 1
+        Z = np.empty((X.shape[0], d + self.n_components_), dtype=X.dtype)
+        Z[:, :d] = coords
+        self._components_at(coords, X.dtype, out=Z[:, d:])  # no second (L, K) copy
+        return Z
 
     def inverse_transform(self, X):
         """The reconstruction: coordinates and the sum of the component columns.
@@ -362,11 +374,11 @@ class BaseNMF(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_points(X, reset=False)
-        m_hat = self._components_at(X[:, :-1], np.float64).sum(axis=1)
+        m_hat = self._components_at(X[:, :-1], np.float64, summed=True)
         # in the model's normalised unit, where its eps floor is meant to act
         scale = float(self.model_.scale)
         div = beta_divergence(
-            torch.as_tensor(X[:, -1] / scale, dtype=torch.float64),
+            torch.as_tensor(np.asarray(X[:, -1], dtype=np.float64) / scale),
             torch.as_tensor(m_hat / scale),
             self._beta,
         )

@@ -180,7 +180,13 @@ class MatrixNMF(BaseNMF):
             # NNDSVDa fill value are absolute, so this keeps m's unit out),
             # with the scale shared by both factors
             V = data.grid.to(torch.float64).cpu().numpy()
-            W, H = _initialize_nmf(V, K, init=init, random_state=self.random_state)
+            with np.errstate(invalid="ignore"):
+                W, H = _initialize_nmf(V, K, init=init, random_state=self.random_state)
+            # sklearn's NNDSVD divides 0 by 0 for a component without energy
+            # (rank-deficient grids, e.g. one non-zero cell): give those
+            # entries NNDSVDa's fill value (0 for plain NNDSVD)
+            fill = 0.0 if init == "nndsvd" else float(V.mean())
+            W, H = (np.where(np.isfinite(G), G, fill) for G in (W, H))
             root = np.sqrt(data.scale)
             G = [W * root, H.T * root]
         elif init in _NNDSVD:
