@@ -327,6 +327,7 @@ def cqt_points(
     n_bins=84,
     bins_per_octave=12,
     power=1.0,
+    scale="librosa",
     backend="librosa",
     device="cpu",
 ):
@@ -349,6 +350,14 @@ def cqt_points(
         Bins per octave.
     power : float, default=1.0
         Exponent of the magnitude.
+    scale : {"librosa", "amplitude"}, default="librosa"
+        "librosa": :func:`librosa.cqt`'s scaling (``scale=True``), under which
+        a sinusoid's magnitude falls as ``1 / sqrt(f)``: a spectral tilt that
+        no STFT has.
+        "amplitude": each bin divided by half the square root of its filter
+        length, so that a sinusoid of amplitude ``a`` reads ``a`` in its bin
+        at every frequency (before ``power``), which makes CQT points
+        comparable with other representations (e.g. in :func:`hybrid_points`).
     backend : {"librosa", "nnaudio"}, default="librosa"
         :func:`librosa.cqt`, or :class:`nnAudio.features.CQT` (a convolution
         in torch, on ``device``). nnAudio is given librosa's filter lengths,
@@ -382,6 +391,8 @@ def cqt_points(
     """
     y, sr = _check_audio(y, sr)
     power = _check_power(power)
+    if scale not in ("librosa", "amplitude"):
+        raise ValueError(f"scale={scale!r} must be 'librosa' or 'amplitude'.")
     hop_length, fmin, n_bins, bins_per_octave, freqs = _check_cqt_params(
         sr, hop_length, fmin, n_bins, bins_per_octave
     )
@@ -409,6 +420,12 @@ def cqt_points(
         )
     else:
         raise ValueError(f"backend={backend!r} must be 'librosa' or 'nnaudio'.")
+    if scale == "amplitude":  # a unit sinusoid reads sqrt(length) / 2 in its bin
+        lengths, _ = librosa.filters.wavelet_lengths(
+            freqs=freqs, sr=sr, window="hann", gamma=0.0,
+            alpha=np.full(n_bins, _relative_bandwidth(bins_per_octave)),
+        )
+        C = C * (2.0 / np.sqrt(lengths))[:, None]
     C = C.astype(np.result_type(y.dtype, np.float32), copy=False)
     times = librosa.frames_to_time(np.arange(C.shape[1]), sr=sr, hop_length=hop_length)
     return grid_to_points(C**power, times, freqs)

@@ -407,3 +407,26 @@ def test_silence_gives_no_irregular_points():
 def test_grid_helpers_are_reexported():
     assert grid_to_points is _points.grid_to_points
     assert points_to_grid is _points.points_to_grid
+
+
+@pytest.mark.parametrize("backend", ["librosa", "nnaudio"])
+def test_cqt_amplitude_scale_reads_a_sinusoid_amplitude(backend):
+    # librosa's scaling makes a sinusoid fall as 1/sqrt(f); scale="amplitude"
+    # reads its amplitude in its own bin at every frequency.
+    sr = 16000
+    t = np.arange(sr) / sr
+    peaks = {}
+    for scale in ("librosa", "amplitude"):
+        for f in (110.0, 440.0, 1760.0):
+            X = cqt_points(0.7 * np.sin(2 * np.pi * f * t), sr=sr, hop_length=256, fmin=55.0,
+                           n_bins=6 * 36, bins_per_octave=36, scale=scale, backend=backend)
+            mid = X[(X[:, 0] > 0.3) & (X[:, 0] < 0.7)]
+            top = mid[mid[:, 2].argmax()]
+            assert top[1] == pytest.approx(f, rel=1e-6)
+            peaks[scale, f] = top[2]
+    for f in (110.0, 440.0, 1760.0):
+        assert peaks["amplitude", f] == pytest.approx(0.7, rel=0.02)
+    # the default keeps librosa's tilt: two octaves up reads half as much
+    assert peaks["librosa", 440.0] / peaks["librosa", 110.0] == pytest.approx(0.5, rel=0.02)
+    with pytest.raises(ValueError, match="scale"):
+        cqt_points(np.zeros(4096), sr=sr, scale="db")
