@@ -1,8 +1,11 @@
 """The estimators' shared machinery: validation, fitted state, evaluation.
 
-Subclasses say how a model is built and trained (``_init_model``,
-``_activation_model``, ``_train``); this base wires points, factors and
-solvers together and gives the scikit-learn API.
+:class:`PointTransformer` is what every estimator of point arrays shares (the
+factorisations and the separator): validation, tags, ``inverse_transform``,
+``get_feature_names_out``. :class:`BaseNMF` adds the factorisations': its
+subclasses say how a model is built and trained (``_init_model``,
+``_activation_model``, ``_train``); it wires points, factors and solvers
+together and gives the rest of the scikit-learn API.
 """
 
 import copy
@@ -26,7 +29,7 @@ from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .model import prepare_points
 
-__all__ = ["BaseNMF", "resolve_device"]
+__all__ = ["BaseNMF", "PointTransformer", "resolve_device"]
 
 # transform / score evaluate at most this many points at a time
 _CHUNK = 1 << 17
@@ -51,8 +54,94 @@ def resolve_device(device):
     return dev
 
 
-class BaseNMF(TransformerMixin, BaseEstimator):
+class PointTransformer(TransformerMixin, BaseEstimator):
+    """Base class of the estimators that transform point arrays (not for direct use).
+
+    ``transform`` of such an estimator returns X's coordinate columns, then
+    columns that add up to a model of ``m``: components for the
+    factorisations, sources for :class:`~sklearn_innmf.separation.SupervisedSeparator`.
+    This base validates point arrays and gives the methods that follow from
+    that layout. Subclasses name the added columns (``_output_names``) and
+    say what they are in messages (``_output_kind``).
+    """
+
+    _output_kind = "columns"
+
+    def _output_names(self):  # pragma: no cover
+        """Names of the columns ``transform`` adds after the coordinates."""
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _validate_points(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+            ensure_min_features=2 if reset else 1,
+        )
+        return check_points(X)
+
+    def inverse_transform(self, X):
+        """The coordinates and the sum of the other columns.
+
+        For a factorisation that is the reconstruction (the model ``m_hat``),
+        for a separator the mixture.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, d + n_outputs)
+            Output of :meth:`transform` (or columns edited by the user):
+            ``n_outputs`` is the number of components or sources.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_points, d + 1)
+            Columns ``(coordinates..., sum)``: the sum is the model ``m_hat``
+            of a factorisation, the mixture's ``m`` of a separator.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        d, n = self.n_features_in_ - 1, len(self._output_names())
+        if Z.shape[1] != d + n:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but inverse_transform expects "
+                f"{d} coordinate(s) + {n} {self._output_kind} = {d + n}."
+            )
+        return np.hstack([Z[:, :d], Z[:, d:].sum(axis=1, keepdims=True)])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: the coordinates', then one per added column.
+
+        The added columns are ``<class>0..K-1`` (the estimator's class name
+        in lower case) for the factorisations, ``source_<label>`` for
+        :class:`~sklearn_innmf.separation.SupervisedSeparator`.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of X's columns; default ``feature_names_in_`` or x0, x1, ...
+
+        Returns
+        -------
+        names : ndarray of str objects
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        out = [str(n) for n in names[:-1]] + list(self._output_names())
+        return np.asarray(out, dtype=object)
+
+
+class BaseNMF(PointTransformer):
     """Base class of the factorisation estimators (not for direct use)."""
+
+    _output_kind = "components"
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -82,24 +171,11 @@ class BaseNMF(TransformerMixin, BaseEstimator):
     def _configure_eval(self, model):
         """Set evaluation options (e.g. interpolation) on a copy of the model."""
 
-    # -- tags, validation --------------------------------------------------
+    # -- validation, output columns ----------------------------------------
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-    def _validate_points(self, X, *, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if reset else 1,
-            ensure_min_features=2 if reset else 1,
-        )
-        return check_points(X)
+    def _output_names(self):
+        prefix = type(self).__name__.lower()
+        return [f"{prefix}{k}" for k in range(self.n_components_)]
 
     @property
     def _beta(self):
@@ -333,30 +409,6 @@ class BaseNMF(TransformerMixin, BaseEstimator):
         self._components_at(coords, X.dtype, out=Z[:, d:])  # no second (L, K) copy
         return Z
 
-    def inverse_transform(self, X):
-        """The reconstruction: coordinates and the sum of the component columns.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_points, d + n_components)
-            Output of :meth:`transform` (or components edited by the user).
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_points, d + 1)
-            Columns ``(coordinates..., m_hat)``.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        d = self.n_features_in_ - 1
-        if Z.shape[1] != d + self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but inverse_transform expects "
-                f"{d} coordinate(s) + {self.n_components_} components = "
-                f"{d + self.n_components_}."
-            )
-        return np.hstack([Z[:, :d], Z[:, d:].sum(axis=1, keepdims=True)])
-
     def score(self, X, y=None):
         """Minus the mean beta-divergence between X's magnitudes and the model.
 
@@ -450,25 +502,6 @@ class BaseNMF(TransformerMixin, BaseEstimator):
                 f"{what}() needs (t, f, m) points (d=2), but this model has "
                 f"d={self.n_features_in_ - 1}; use factor(axis, values)."
             )
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: the coordinates', then ``<class>0..K-1``.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Names of X's columns; default ``feature_names_in_`` or x0, x1, ...
-
-        Returns
-        -------
-        names : ndarray of str objects
-        """
-        check_is_fitted(self, "n_features_in_")
-        names = _check_feature_names_in(self, input_features)
-        prefix = type(self).__name__.lower()
-        out = [str(n) for n in names[:-1]]
-        out += [f"{prefix}{k}" for k in range(self.n_components_)]
-        return np.asarray(out, dtype=object)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")

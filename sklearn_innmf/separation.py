@@ -9,26 +9,22 @@ waveforms through STFT points.
 """
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import resolve_device
+from ._base import BaseNMF, PointTransformer, resolve_device
 from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
-from .factors import ImplicitFactor, TableFactor
+from .factors import TableFactor
+from .implicit import _NETWORK_CONSTRAINTS, _network
 from .matrix import MatrixNMF
 from .model import SeparableModel, prepare_points
 from .representations import STFTSynthesizer, stft_points
@@ -40,7 +36,7 @@ __all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate
 _CHUNK = 1 << 17
 
 
-class SupervisedSeparator(TransformerMixin, BaseEstimator):
+class SupervisedSeparator(PointTransformer):
     """Supervised separation: one factorisation per source, Wiener masks on a mixture.
 
     ``fit(X, y)`` fits one clone of ``estimator`` per source label in ``y``
@@ -161,19 +157,17 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
     True
     """
 
+    _output_kind = "sources"
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "factor"]), None],
         "activations": [StrOptions({"frames", "implicit"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "encoding_size": [Interval(Integral, 1, None, closed="left")],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "architecture": [StrOptions({"separate", "shared"})],
+        **{
+            name: BaseNMF._parameter_constraints[name]
+            for name in ("max_iter", "tol", "random_state", "device", "verbose")
+        },
+        **_NETWORK_CONSTRAINTS,
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-        "device": [str],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -207,9 +201,7 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.positive_only = True
         tags.target_tags.required = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     # -- fitting -----------------------------------------------------------
@@ -286,8 +278,10 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
 
     def _validate(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return check_points(X)
+        return self._validate_points(X, reset=False)
+
+    def _output_names(self):
+        return [f"source_{c}" for c in self.classes_]
 
     def _templates(self, uniques):
         """Templates of all sources at the template axes' unique coordinates.
@@ -401,17 +395,7 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
             generator.seed()
         mean_model = float(np.mean(P.sum(axis=1)))
         init_value = 1.0 / mean_model if mean_model > 0 else 1.0 / K
-        time = ImplicitFactor(
-            K,
-            float(uniques[0].min()),
-            float(uniques[0].max()),
-            encoding_size=self.encoding_size,
-            hidden_size=self.hidden_size,
-            n_layers=self.n_layers,
-            architecture=self.architecture,
-            init_value=init_value,
-            generator=generator,
-        ).to(torch.float32)
+        time = _network(self, K, uniques[0], generator, init_value).to(torch.float32)
         templates = [
             TableFactor(torch.as_tensor(u), torch.as_tensor(w, dtype=torch.float32))
             for u, w in zip(uniques[1:], W)
@@ -489,28 +473,6 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
         sources = np.asarray(X[:, -1:], dtype=np.float64) * masks
         return np.hstack([X[:, :-1], sources.astype(X.dtype, copy=False)])
 
-    def inverse_transform(self, X):
-        """The mixture: coordinates and the sum of the source columns.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_points, d + n_sources)
-            Output of :meth:`transform` (or edited sources).
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_points, d + 1)
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        d, n_sources = self.n_features_in_ - 1, len(self.classes_)
-        if Z.shape[1] != d + n_sources:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but inverse_transform expects {d} "
-                f"coordinate(s) + {n_sources} sources = {d + n_sources}."
-            )
-        return np.hstack([Z[:, :d], Z[:, d:].sum(axis=1, keepdims=True)])
-
     def score(self, X, y=None):
         """Minus a mean beta-divergence: of the mixture's model, or of the sources.
 
@@ -568,23 +530,6 @@ class SupervisedSeparator(TransformerMixin, BaseEstimator):
         if truth.min() < 0:
             raise ValueError("y has negative values; source magnitudes are >= 0.")
         return truth
-
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: the coordinates', then ``source_<label>``.
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Names of X's columns; default ``feature_names_in_`` or x0, x1, ...
-
-        Returns
-        -------
-        names : ndarray of str objects
-        """
-        check_is_fitted(self, "n_features_in_")
-        names = _check_feature_names_in(self, input_features)
-        out = [str(n) for n in names[:-1]] + [f"source_{c}" for c in self.classes_]
-        return np.asarray(out, dtype=object)
 
 
 def _n_components(estimator):

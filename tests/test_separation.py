@@ -1,14 +1,11 @@
 """SupervisedSeparator and the waveform-to-waveform separation functions.
 
-The estimator checks use small base estimators (2 components, a few
-iterations, a tiny network for ImplicitNMF) and ``max_iter=20`` activation
-updates per frame. That hides no failure: the checks test the API contract
-(validation, dtypes, fitted state, subset and order invariance, pickling,
-feature names), which does not depend on how far a fit converged; every
-check runs and none is expected to fail. The activation updates of every
-frame run exactly ``max_iter`` times whatever the setting, so subset
-invariance is tested on the real algorithm. Separation quality is tested
-separately, on synthetic harmonic sources, with settings that converge.
+scikit-learn's estimator checks of the separator are in
+test_estimator_checks.py, with those of the factorisations (its docstring
+says why small settings hide no failure); here only the check of
+``activations="implicit"``, which has one expected failure.
+Separation quality is tested on synthetic harmonic sources, with settings
+that converge.
 """
 
 import copy
@@ -17,15 +14,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.estimator_checks import (
-    check_global_output_transform_pandas,
-    check_param_validation,
-    check_set_output_transform,
-    check_set_output_transform_pandas,
-    check_transformer_get_feature_names_out,
-    check_transformer_get_feature_names_out_pandas,
-    parametrize_with_checks,
-)
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF
 from sklearn_innmf.datasets import harmonic_source, two_source_mixture
@@ -40,33 +29,6 @@ from sklearn_innmf.separation import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-TINY_IMPLICIT = dict(max_iter=5, hidden_size=8, n_layers=1, encoding_size=2)
-SEPARATORS = [
-    SupervisedSeparator(MatrixNMF(2, max_iter=20), max_iter=20),
-    SupervisedSeparator(ImplicitNMF(2, **TINY_IMPLICIT), max_iter=20),
-]
-
-
-@parametrize_with_checks(SEPARATORS, expected_failed_checks=lambda est: {})
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-EXTRA_CHECKS = [
-    check_param_validation,
-    check_set_output_transform,
-    check_set_output_transform_pandas,
-    check_global_output_transform_pandas,
-    check_transformer_get_feature_names_out,
-    check_transformer_get_feature_names_out_pandas,
-]
-
-
-@pytest.mark.parametrize("estimator", SEPARATORS, ids=repr)
-@pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda c: c.__name__)
-def test_extra_checks(estimator, check):
-    check(type(estimator).__name__, estimator)
 
 
 @parametrize_with_checks(
