@@ -88,6 +88,10 @@ def evaluate_speaker(paths, sr, args, log):
     if args.train_size not in matrix:
         matrix[args.train_size] = MatrixNMF(K, max_iter=args.matrix_iter, tol=0,
                                             random_state=seed).fit(points(train, args.train_size))
+    # every model explains a sentence the same way: its templates frozen, the
+    # same number of multiplicative updates of the activations, no early stop
+    for model in (implicit, *matrix.values()):
+        model.set_params(max_iter=args.matrix_iter, tol=0)
     kl = {}
     for n_fft in args.sizes:
         models = (implicit, matrix[n_fft], matrix[args.train_size])
@@ -143,7 +147,8 @@ def main():
           f"{len(groups)} speaker(s), {n_sentences} sentences ({n_train} used for training), "
           f"sr={sr}, K={args.components}, |X|^{args.power:g}, hop n_fft/4 ({mode}). "
           f"Mean KL per point (normalised magnitudes) +- std over sentences; every model "
-          f"explains each sentence with frozen templates (`fit_activations`).\n")
+          f"explains each sentence with frozen templates (`fit_activations`, "
+          f"{args.matrix_iter} multiplicative updates of the activations).\n")
     print("| n_fft | " + " | ".join(names) + " | ImplicitNMF / re-fitted | "
           "ImplicitNMF / interp. |")
     print("|---:|" + "---:|" * (len(names) + 2))
@@ -165,15 +170,26 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, (ax, ax_ratio) = plt.subplots(1, 2, figsize=(10, 3.5))
+    per_size = {n_fft: [np.array([x for *_, x in kl[n_fft, m]]) for m in MODELS]
+                for n_fft in args.sizes}
     for k, name in enumerate(names):
-        v = [np.array([x for *_, x in kl[n_fft, MODELS[k]]]) for n_fft in args.sizes]
-        ax.errorbar(np.array(args.sizes) + (k - 1) * 15, [a.mean() for a in v],
-                    yerr=[a.std() for a in v], marker="o", capsize=3, label=name)
-    ax.axvline(args.train_size, color="0.8", zorder=0)
-    ax.set(xlabel="n_fft", ylabel="mean KL per point", xticks=args.sizes,
-           title="Explaining each STFT size with frozen templates")
+        offset = np.array(args.sizes) + (k - 1) * 15
+        v = [per_size[n_fft][k] for n_fft in args.sizes]
+        ax.errorbar(offset, [a.mean() for a in v], yerr=[a.std() for a in v], marker="o",
+                    capsize=3, label=name)
+        r = [per_size[n_fft][k] / per_size[n_fft][1] for n_fft in args.sizes]
+        ax_ratio.errorbar(offset, [a.mean() for a in r], yerr=[a.std() for a in r],
+                          marker="o", capsize=3, label=name)
+    for a in (ax, ax_ratio):
+        a.axvline(args.train_size, color="0.8", zorder=0)
+        a.set(xlabel="n_fft", xticks=args.sizes)
+    ax.set(ylabel="mean KL per point", title="KL per sentence (mean +- std)")
+    ax_ratio.axhline(1.0, color="0.5", lw=0.8)
+    ax_ratio.set(ylabel="KL / KL of MatrixNMF re-fitted",
+                 title="Per-sentence ratio to NMF re-fitted at that size")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "reconstruction.png")
     fig.savefig(path, dpi=120, bbox_inches="tight")
