@@ -29,23 +29,32 @@ also shows where this works and where it cannot.
 #   is relative: sharper than STFT-1024 below about 800 Hz, coarser above.
 #
 # librosa scales each CQT bin by the square root of its filter length, i.e. by
-# ``1 / sqrt(f)``: a tilt that no STFT has. ``flat_cqt_points`` undoes it, so
-# that a template means the same thing in all three.
+# ``1 / sqrt(f)``: a tilt that no STFT has. ``cqt_points(...,
+# scale="amplitude")`` undoes it, so that a template means the same thing in
+# all three.
 #
 # Each STFT is cut to the CQT's band (110 - 3400 Hz; the partials end at
 # 2.7 kHz): a network learned on one frequency range says nothing reliable
 # outside it, so no model is asked about frequencies it never saw.
+#
+# :func:`~sklearn_innmf.experiments.piano_representations` builds these point
+# arrays (each STFT with a hop of ``n_fft // 4``, the CQT with 256 samples);
+# it is shared with the tests, ``benchmarks/cross_representation.py`` and
+# ``python -m sklearn_innmf demo``.
 import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_innmf import ImplicitNMF, MatrixNMF
-from sklearn_innmf.datasets import piano_notes
+from sklearn_innmf import MatrixNMF
+from sklearn_innmf.experiments import (
+    cross_representation_table,
+    piano_representations,
+    plot_cross_representation,
+    small_implicit_nmf,
+)
 from sklearn_innmf.plotting import plot_points
-from sklearn_innmf.representations import cqt_points, stft_points
 
 max_iter = 500  # training steps of every model below
 # sphinx_gallery_start_ignore
@@ -57,31 +66,8 @@ if os.environ.get("SKLEARN_INNMF_EXAMPLES_QUICK", "0") not in ("", "0"):
     max_iter = 30
 # sphinx_gallery_end_ignore
 
-y, sr = piano_notes(("A3", "E4"), sr=16000, random_state=0)
 power = 0.5
-
-
-def flat_cqt_points(y, *, sr, power=1.0, **kwargs):
-    """CQT points without librosa's 1 / sqrt(f) scaling of the bins."""
-    X = cqt_points(y, sr=sr, power=power, **kwargs)
-    X[:, 2] *= X[:, 1] ** (power / 2)
-    return X
-
-
-cqt = flat_cqt_points(y, sr=sr, hop_length=256, fmin=110.0, n_bins=180,
-                      bins_per_octave=36, power=power)
-low, high = cqt[:, 1].min(), cqt[:, 1].max()
-
-
-def in_band(X):
-    return X[(X[:, 1] >= low) & (X[:, 1] <= high)]
-
-
-reps = {
-    "STFT-256": in_band(stft_points(y, sr=sr, n_fft=256, power=power)),
-    "STFT-1024": in_band(stft_points(y, sr=sr, n_fft=1024, power=power)),
-    "CQT": cqt,
-}
+reps = piano_representations(("STFT-256", "STFT-1024", "CQT"), power=power)
 names = list(reps)
 for name, X in reps.items():
     print(f"{name:9s}: {len(X):6d} points, {len(np.unique(X[:, 0])):4d} frames x "
@@ -115,32 +101,22 @@ for ax in axes[1:]:
 # As a baseline, the same with :class:`~sklearn_innmf.MatrixNMF`, classic NMF,
 # whose templates are tables: at bins it has not seen it interpolates
 # linearly between its own bins (the baseline the paper argues against).
-model_params = dict(n_components=2, encoding_size=8, hidden_size=16, n_layers=2,
-                    time_factor="table", learning_rate=1e-2, max_iter=max_iter,
-                    random_state=0)
-
-
-def cross_kl(make_model):
-    """KL[i, j]: model trained on representation i, explaining representation j."""
-    models = {name: make_model().fit(X) for name, X in reps.items()}
-    kl = np.empty((len(names), len(names)))
-    for i, source in enumerate(names):
-        for j, target in enumerate(names):
-            est = models[source]
-            if source != target:
-                est = est.fit_activations(reps[target])
-            kl[i, j] = -est.score(reps[target])
-    return kl
-
-
+#
+# :func:`~sklearn_innmf.experiments.cross_representation_table` does the
+# fitting: one model per representation (``make_model().fit``), then every
+# model's ``fit_activations`` on every other representation, and returns the
+# matrix of KLs.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    kl = {
-        "ImplicitNMF": cross_kl(lambda: ImplicitNMF(**model_params)),
-        "MatrixNMF, interpolated": cross_kl(
-            lambda: MatrixNMF(n_components=2, max_iter=max_iter, random_state=0)
+    tables = {
+        "ImplicitNMF": cross_representation_table(
+            lambda: small_implicit_nmf(2, max_iter=max_iter, random_state=0), reps
+        ),
+        "MatrixNMF, interpolated": cross_representation_table(
+            lambda: MatrixNMF(n_components=2, max_iter=max_iter, random_state=0), reps
         ),
     }
+kl = {method: table.kl for method, table in tables.items()}
 
 # %%
 # The table
@@ -151,7 +127,7 @@ with warnings.catch_warnings():
 # normalised per filter), so a KL can only be compared within its column.
 # Each cell is therefore divided by the diagonal cell of its column: the KL
 # of the model trained on that same representation (the "self-fit").
-ratio = {method: k / np.diag(k)[None, :] for method, k in kl.items()}
+ratio = {method: table.ratio for method, table in tables.items()}
 for method in kl:
     print(f"\n{method}: KL (ratio to the column's self-fit)")
     print(f"{'trained on':>11s} | " + " | ".join(f"{n:>17s}" for n in names))
@@ -159,18 +135,7 @@ for method in kl:
         cells = [f"{kl[method][i, j]:.4f} ({ratio[method][i, j]:5.2f}x)" for j in range(3)]
         print(f"{source:>11s} | " + " | ".join(f"{c:>17s}" for c in cells))
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
-norm = LogNorm(vmin=1.0, vmax=30.0)
-for ax, method in zip(axes, kl):
-    image = ax.imshow(ratio[method], cmap="RdYlGn_r", norm=norm)
-    for i in range(3):
-        for j in range(3):
-            r = ratio[method][i, j]
-            ax.text(j, i, f"{kl[method][i, j]:.3g}\n{r:.1f}x", ha="center", va="center",
-                    fontweight="bold" if r > 3 else "normal")
-    ax.set(xticks=range(3), yticks=range(3), xticklabels=names, yticklabels=names,
-           xlabel="explained representation", ylabel="trained on", title=method)
-fig.colorbar(image, ax=axes, label="KL / self-fit KL of the column (bold: > 3x)")
+fig = plot_cross_representation(tables)
 
 # %%
 # Reading the table
@@ -199,9 +164,9 @@ fig.colorbar(image, ax=axes, label="KL / self-fit KL of the column (bold: > 3x)"
 # STFT, twice as long as 1024:
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    stft_2048 = in_band(stft_points(y, sr=sr, n_fft=2048, power=power))
-    model_2048 = ImplicitNMF(**model_params).fit(stft_2048)
-    model_1024 = ImplicitNMF(**model_params).fit(reps["STFT-1024"])
+    stft_2048 = piano_representations(("STFT-2048",), power=power)["STFT-2048"]
+    model_2048 = small_implicit_nmf(2, max_iter=max_iter, random_state=0).fit(stft_2048)
+    model_1024 = tables["ImplicitNMF"].models["STFT-1024"]
     for source, target, X, self_kl in (
         (model_1024, "STFT-2048", stft_2048, -model_2048.score(stft_2048)),
         (model_2048, "STFT-1024", reps["STFT-1024"], kl["ImplicitNMF"][1, 1]),

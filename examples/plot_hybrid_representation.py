@@ -19,8 +19,9 @@ activations say which note sounds when, across the changes of representation.
 # Two synthetic piano-like notes (nothing is downloaded): A3 (220 Hz) alone,
 # then E4 (329.6 Hz) alone, then both together, 0.6 s each. Each note is a
 # sum of 8 slightly inharmonic partials ``f_n ~= n f0`` with amplitude
-# ``1 / n`` and an exponential decay. ``return_spans=True`` gives the time
-# span of each part.
+# ``1 / n`` and an exponential decay
+# (:func:`~sklearn_innmf.datasets.piano_notes`, whose ``return_spans=True``
+# gives the time span of each part).
 import warnings
 
 import matplotlib.pyplot as plt
@@ -28,14 +29,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import ImplicitNMF
-from sklearn_innmf.datasets import piano_notes
-from sklearn_innmf.plotting import plot_factors, plot_points
-from sklearn_innmf.representations import (
-    cqt_points,
-    hybrid_points,
-    sinusoidal_points,
-    stft_points,
+from sklearn_innmf.experiments import (
+    hybrid_piano_points,
+    hybrid_summary,
+    plot_hybrid_factors,
+    small_implicit_nmf,
 )
+from sklearn_innmf.plotting import plot_points
 
 max_iter = 500  # training steps of ImplicitNMF
 # sphinx_gallery_start_ignore
@@ -47,11 +47,6 @@ if os.environ.get("SKLEARN_INNMF_EXAMPLES_QUICK", "0") not in ("", "0"):
     max_iter = 30
 # sphinx_gallery_end_ignore
 
-y, sr, spans = piano_notes(("A3", "E4"), sr=16000, random_state=0, return_spans=True)
-f0 = {"A3": 220.0, "E4": 329.63}
-for label, start, end in spans:
-    print(f"{label:6s} sounds in [{start:.1f}, {end:.1f}) s")
-
 # %%
 # Three representations in one unit
 # ---------------------------------
@@ -61,35 +56,16 @@ for label, start, end in spans:
 # each bin by the square root of its filter length, which is proportional to
 # ``1 / f``: the same partial is 3 times weaker at 2 kHz than at 220 Hz in the
 # CQT, but not in the STFT. The model has one template per note for all the
-# representations, so we put them on a common footing first:
+# representations, so they are put on a common footing first:
 #
-# * ``flat_cqt_points`` undoes the CQT's ``1 / sqrt(f)`` tilt;
-# * ``in_sine_units`` divides each representation by what it gives for a
-#   sinusoid of amplitude 1, so that every point says "amplitude of the
-#   sinusoid here", whatever the analysis.
+# * ``cqt_points(..., scale="amplitude")`` undoes the CQT's ``1 / sqrt(f)``
+#   tilt: a sinusoid reads its amplitude in its bin at every frequency;
+# * :func:`~sklearn_innmf.experiments.in_sine_units` divides each
+#   representation by what it gives for a sinusoid of amplitude 1, so that
+#   every point says "amplitude of the sinusoid here", whatever the analysis.
 #
 # All magnitudes are ``|X| ** 0.5``, as in the paper.
 power = 0.5
-
-
-def flat_cqt_points(y, *, sr, power=1.0, **kwargs):
-    """CQT points without librosa's 1 / sqrt(f) scaling of the bins."""
-    X = cqt_points(y, sr=sr, power=power, **kwargs)
-    X[:, 2] *= X[:, 1] ** (power / 2)
-    return X
-
-
-def in_sine_units(representation):
-    """The same representation, divided by its peak for a unit sinusoid."""
-
-    def points(y, *, sr, **kwargs):
-        X = representation(y, sr=sr, **kwargs)
-        tone = np.sin(2 * np.pi * 1000.0 * np.arange(sr) / sr)  # 1 s at 1 kHz
-        X[:, 2] /= representation(tone, sr=sr, **kwargs)[:, 2].max()
-        return X
-
-    return points
-
 
 # %%
 # The hybrid
@@ -106,6 +82,22 @@ def in_sine_units(representation):
 #   log-spaced frequencies.
 #
 # All three use a hop of 256 samples, so their frames share the same times.
+# :func:`~sklearn_innmf.experiments.hybrid_piano_points` synthesises the
+# notes and builds these points (it is shared with the tests, the benchmarks
+# and ``python -m sklearn_innmf demo``); its core is
+#
+# .. code-block:: python
+#
+#     segments = [
+#         (0.0, 1.2, in_sine_units(stft_points),
+#          {"n_fft": 1024, "hop_length": 256, "power": 0.5}),
+#         (1.2, 1.5, in_sine_units(sinusoidal_points),
+#          {"n_fft": 2048, "hop_length": 256, "power": 0.5}),
+#         (1.5, np.inf, in_sine_units(cqt_points),
+#          {"hop_length": 256, "fmin": 110.0, "n_bins": 180, "bins_per_octave": 36,
+#           "scale": "amplitude", "power": 0.5}),
+#     ]
+#     X = hybrid_points(y, sr=sr, segments=segments)
 #
 # Why does the STFT cover *both* solo notes? Sinusoidal peaks say where
 # energy is, never where it is not: there is no point between the peaks. Had
@@ -113,18 +105,11 @@ def in_sine_units(representation):
 # that E4 has no energy at 220 Hz, and one template could have served for both
 # notes. Peaks (and a CQT) are safe where the templates are already pinned
 # down by a dense representation, and that is what the chord is here.
-hop_length = 256
-segments = [
-    (0.0, 1.2, in_sine_units(stft_points),
-     {"n_fft": 1024, "hop_length": hop_length, "power": power}),
-    (1.2, 1.5, in_sine_units(sinusoidal_points),
-     {"n_fft": 2048, "hop_length": hop_length, "power": power}),
-    (1.5, np.inf, in_sine_units(flat_cqt_points),
-     {"hop_length": hop_length, "fmin": 110.0, "n_bins": 180, "bins_per_octave": 36,
-      "power": power}),
-]
-X = hybrid_points(y, sr=sr, segments=segments)
-for (start, end, _, _), name in zip(segments, ("STFT", "sinusoidal peaks", "CQT")):
+data = hybrid_piano_points(power=power)
+X, y, sr, spans, f0 = data.X, data.y, data.sr, data.spans, data.f0
+for label, start, end in spans:
+    print(f"{label:6s} sounds in [{start:.1f}, {end:.1f}) s")
+for name, start, end in data.segments:
     in_span = (X[:, 0] >= start) & (X[:, 0] < end)
     print(f"{name:17s} [{start:.1f}, {end:.1f}) s: {in_span.sum():6d} points, "
           f"{len(np.unique(X[in_span, 1])):4d} distinct frequencies")
@@ -136,7 +121,7 @@ for (start, end, _, _), name in zip(segments, ("STFT", "sinusoidal peaks", "CQT"
 fig = plot_points(X, power=power, top_db=60.0, cmap="magma_r")
 ax = fig.axes[0]
 ax.set_ylim(50, 8000)
-for start, *_ in segments[1:]:
+for _, start, _ in data.segments[1:]:
     ax.axvline(start, color="0.3", lw=0.8, ls="--")
 ax.set_title("The hybrid representation (dashed: change of representation)")
 
@@ -166,13 +151,13 @@ ax.set_title("The hybrid representation (dashed: change of representation)")
 # log f, m)``, would change the geometry: it gives the network finer detail at
 # low frequencies. It fitted closer (KL 1.1e-3 instead of 1.5e-3) but found
 # both fundamentals within 3% in only 3 of 5 random states (5 of 5 in Hz).
-model_params = dict(
-    n_components=2, encoding_size=8, hidden_size=16, n_layers=2,
-    time_factor="table", learning_rate=1e-2, max_iter=max_iter,
-)
+#
+# :func:`~sklearn_innmf.experiments.small_implicit_nmf` makes this estimator:
+# ``ImplicitNMF(2, encoding_size=8, hidden_size=16, n_layers=2,
+# time_factor="table", learning_rate=1e-2, random_state=0)``.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    inmf = ImplicitNMF(random_state=0, **model_params).fit(X)
+    inmf = small_implicit_nmf(2, max_iter=max_iter, random_state=0).fit(X)
 print(f"{inmf.n_iter_} steps, mean KL per point {-inmf.score(X):.2e}")
 
 # %%
@@ -181,29 +166,11 @@ print(f"{inmf.n_iter_} steps, mean KL per point {-inmf.score(X):.2e}")
 # The layout of the paper's Fig. 3: the points, then the learned templates
 # ``W_k(f)`` (functions of frequency, drawn at 600 frequencies that need not
 # be any representation's) and activations ``H_k(t)``.
-freqs = np.geomspace(100, 4000, 600)
-times = np.linspace(0, y.size / sr, 600)
-fig = plt.figure(figsize=(10, 7), layout="constrained")
-top, bottom = fig.subfigures(2, 1)
-plot_points(X, ax=top.subplots(), power=power, top_db=60.0, cmap="magma_r", marker_size=4.0)
-top.axes[0].set_ylim(100, 4000)
-ax_w, ax_h = bottom.subplots(1, 2)
-plot_factors(inmf, freqs=freqs, times=times, ax=(ax_w, ax_h))
-for label in ("A3", "E4"):
-    ax_w.axvline(f0[label], color="k", lw=0.6, ls=":")
-    ax_w.text(f0[label], 0.97, f" {label}", va="top", transform=ax_w.get_xaxis_transform())
-for label, start, end in spans:
-    ax_h.axvspan(start, end, color="0.92" if "+" in label else "w", zorder=0)
-    ax_h.text((start + end) / 2, 0.97, label, ha="center", va="top",
-              transform=ax_h.get_xaxis_transform())
-for start, *_ in segments[1:]:
-    ax_h.axvline(start, color="0.5", lw=0.8, ls="--")
-# name each component after the note whose solo span it is loudest in
-solo_level = [inmf.activations(np.linspace(start + 0.05, end - 0.05, 100)).mean(axis=0)
-              for _, start, end in spans[:2]]
-names = [spans[int(np.argmax([level[k] for level in solo_level]))][0] for k in range(2)]
-ax_h.legend(ax_h.get_lines()[:2], [f"{k}: {names[k]}" for k in range(2)],
-            title="component", loc="center left", fontsize="small")
+# :func:`~sklearn_innmf.experiments.plot_hybrid_factors` draws them with
+# :func:`~sklearn_innmf.plotting.plot_points` and
+# :func:`~sklearn_innmf.plotting.plot_factors`, and names each component after
+# the note in whose solo span it is loudest.
+fig = plot_hybrid_factors(inmf, data, power=power)
 
 # %%
 # Reading the figure
@@ -211,25 +178,15 @@ ax_h.legend(ax_h.get_lines()[:2], [f"{k}: {names[k]}" for k in range(2)],
 # Each template's strongest peak is at one note's fundamental, and the other
 # peaks at its partials (the 660 Hz partial is shared: A3's third, E4's
 # second). Numbers:
-fine = np.linspace(50, 4000, 7901)  # every 0.5 Hz
-W = inmf.templates(fine)
-
-
-def mean_activation(start, end):
-    # away from the onsets, where frames overlap two parts
-    return inmf.activations(np.linspace(start + 0.05, end - 0.05, 200)).mean(axis=0)
-
-
-H = {label: mean_activation(start, end) for label, start, end in spans}
-chord = spans[-1][0]
-for k in range(2):
-    note = "A3" if H["A3"][k] > H["E4"][k] else "E4"
-    other = "E4" if note == "A3" else "A3"
-    peak = fine[np.argmax(W[:, k])]
-    print(f"component {k}: strongest peak {peak:6.1f} Hz, {note} is {f0[note]:.1f} Hz "
-          f"({100 * (peak / f0[note] - 1):+.1f}%); mean activation {note} alone / "
-          f"{other} alone = {H[note][k] / H[other][k]:6.0f}, chord / {note} alone = "
-          f"{H[chord][k] / H[note][k]:.2f}")
+# (:func:`~sklearn_innmf.experiments.hybrid_summary` averages each
+# activation over each span, away from the onsets where frames overlap two
+# parts, and samples the templates every 0.5 Hz.)
+for k, c in enumerate(hybrid_summary(inmf, data)):
+    other = "E4" if c.note == "A3" else "A3"
+    print(f"component {k}: strongest peak {c.peak:6.1f} Hz, {c.note} is "
+          f"{f0[c.note]:.1f} Hz ({100 * c.peak_error:+.1f}%); mean activation {c.note} "
+          f"alone / {other} alone = {c.contrast:6.0f}, chord / {c.note} alone = "
+          f"{c.chord:.2f}")
 
 # %%
 # Each activation is high while its note sounds alone, tens to hundreds of
@@ -249,6 +206,7 @@ for k in range(2):
 # while the small network found both fundamentals, within 1.4%, in all five
 # (and in 14 of 15 runs over three synthesised signals). A lower loss is not
 # a better description here: prefer the smallest network that fits.
+fine = np.linspace(50, 4000, 7901)  # every 0.5 Hz
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     default = ImplicitNMF(

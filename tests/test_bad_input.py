@@ -22,7 +22,12 @@ import sklearn_innmf.solvers as solvers_module
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 from sklearn_innmf.divergences import beta_divergence
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+from _helpers import field  # tests/_helpers.py
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
+]
 
 TINY = dict(encoding_size=4, hidden_size=16, n_layers=2, random_state=0)
 ESTIMATORS = [
@@ -31,24 +36,6 @@ ESTIMATORS = [
     ImplicitNMF(2, max_iter=10, time_factor="table", **TINY),
 ]
 IDS = ["matrix", "implicit", "implicit-table"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small problems: one thread is faster and does not fight over shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def field(n=200, seed=0):
-    """Irregular (t, f, m) points of a rank-2 field."""
-    rng = np.random.RandomState(seed)
-    t, f = rng.rand(n), 4000 * rng.rand(n)
-    W = np.stack([np.exp(-(((f - 1000) / 400) ** 2)), np.exp(-(((f - 3000) / 500) ** 2))], 1)
-    H = np.stack([1 + np.sin(2 * np.pi * t), 1 + np.cos(3 * np.pi * t)], 1)
-    return np.column_stack([t, f, (W * H).sum(1) + 0.05])
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_innmf import ImplicitNMF
 
+from _helpers import field  # tests/_helpers.py; the data are built here, not on workers
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 PARAM_GRID = {"n_components": [1, 3], "encoding_size": [2, 6]}
@@ -36,22 +38,13 @@ def search(n_jobs):
     )
 
 
-def field(n=300, seed=0):
-    """Irregular (t, f, m) points of a rank-2 time-frequency field."""
-    rng = np.random.RandomState(seed)
-    t, f = rng.rand(n), 4000 * rng.rand(n)
-    W = np.stack([np.exp(-(((f - 1000) / 400) ** 2)), np.exp(-(((f - 3000) / 500) ** 2))], 1)
-    H = np.stack([1 + np.sin(2 * np.pi * t), 1 + np.cos(3 * np.pi * t)], 1)
-    return np.column_stack([t, f, (W * H).sum(1) + 0.05])
-
-
 @pytest.fixture(scope="module")
 def reference():
     """The single-process search, on one torch thread as the workers."""
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return search(n_jobs=1).fit(field())
+        return search(n_jobs=1).fit(field(300))
     finally:
         torch.set_num_threads(n)
 
@@ -76,7 +69,7 @@ def test_grid_search_on_joblib_processes(reference):
     if joblib.cpu_count() >= 2:
         threads = joblib.Parallel(n_jobs=2)(joblib.delayed(torch_threads)() for _ in range(4))
         assert set(threads) == {max(1, joblib.cpu_count() // 2)}
-    assert_same_search(search(n_jobs=2).fit(field()), reference)
+    assert_same_search(search(n_jobs=2).fit(field(300)), reference)
 
 
 def _is_loopback(address):
@@ -118,7 +111,7 @@ def test_grid_search_on_dask_cluster(reference, loopback_allowed):
         threads = client.run(torch_threads)
         assert len(threads) == 2 and set(threads.values()) == {1}
         with get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
-            result = search(n_jobs=-1).fit(field())
+            result = search(n_jobs=-1).fit(field(300))
         # 4 candidates x 3 folds ran on the cluster, on both workers
         assert len(tasks.data) >= 12
         assert len({task["worker"] for task in tasks.data}) == 2

@@ -28,6 +28,7 @@ from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:n_components=.* is larger:UserWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
 ]
 
 TINY = dict(encoding_size=4, hidden_size=16, n_layers=2, random_state=0)
@@ -37,15 +38,6 @@ ESTIMATORS = [
     ImplicitNMF(3, max_iter=15, time_factor="table", architecture="shared", **TINY),
 ]
 IDS = ["matrix", "implicit", "implicit-table-shared"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small problems: one thread is faster and does not fight over shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def points(seed=0):

@@ -32,6 +32,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # tiny grids: n_components=2 may exceed an axis' number of values
     pytest.mark.filterwarnings("ignore:n_components=.* is larger:UserWarning"),
+    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
 ]
 
 # CI runs a fixed set of examples (derandomize); setting the variable explores
@@ -53,15 +54,6 @@ ESTIMATORS = [
 IDS = ["matrix", "implicit", "implicit-table-shared"]
 
 LAYOUTS = ("grid", "masked grid", "scattered", "duplicates")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny problems: one thread is faster and does not fight over shared cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @st.composite
@@ -229,6 +221,7 @@ GRID_VS_POINTS = [
     ImplicitNMF(2, dtype="float64", **TINY_IMPLICIT),
     ImplicitNMF(2, time_factor="table", dtype="float64", **TINY_IMPLICIT),
 ]
+GRID_VS_POINTS_IDS = ["matrix", "implicit", "implicit-table"]
 
 
 def _check_dense_and_point_paths_agree(estimator, X, masked):
@@ -257,14 +250,7 @@ def _check_dense_and_point_paths_agree(estimator, X, masked):
 _GRID = _small_grid(1.0)
 
 
-@pytest.mark.parametrize(
-    "estimator",
-    [
-        pytest.param(GRID_VS_POINTS[0], id="matrix"),
-        pytest.param(GRID_VS_POINTS[1], id="implicit"),
-        pytest.param(GRID_VS_POINTS[2], id="implicit-table"),
-    ],
-)
+@pytest.mark.parametrize("estimator", GRID_VS_POINTS, ids=GRID_VS_POINTS_IDS)
 @SETTINGS
 @given(data=point_arrays(layouts=("grid",), n_coordinates=(2,), dtypes=(np.float64,)))
 @example(data=(_GRID, "grid"))
@@ -272,14 +258,7 @@ def test_full_grid_and_point_paths_agree(estimator, data):
     _check_dense_and_point_paths_agree(estimator, data[0], masked=False)
 
 
-@pytest.mark.parametrize(
-    "estimator",
-    [
-        pytest.param(GRID_VS_POINTS[0], id="matrix"),
-        pytest.param(GRID_VS_POINTS[1], id="implicit"),
-        pytest.param(GRID_VS_POINTS[2], id="implicit-table"),
-    ],
-)
+@pytest.mark.parametrize("estimator", GRID_VS_POINTS, ids=GRID_VS_POINTS_IDS)
 @SETTINGS
 @given(data=point_arrays(layouts=("masked grid",), n_coordinates=(2,), dtypes=(np.float64,)))
 @example(data=(_GRID[np.arange(len(_GRID)) % 4 != 1], "masked grid"))  # no zero magnitude
