@@ -121,7 +121,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    args.implicit_iter, args.matrix_iter = (150, 300) if args.quick else (500, 1000)
+    args.implicit_iter, args.matrix_iter = (150, 300) if args.quick else (1000, 1000)
     groups = speakers(args.data)
     if args.quick:
         groups = dict(list(groups.items())[:1])
