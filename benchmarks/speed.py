@@ -185,9 +185,11 @@ def table_implicit(quick):
     n_freqs, n_times = (257, 100) if quick else (513, 200)
     steps, repeats = (3, 3) if quick else (10, 3)
     print(f"\n### ImplicitNMF time per training step, {n_freqs} x {n_times} grid, K=20\n")
-    print("Default networks (10 Fourier features, 4 sine layers of 64), Rprop, both axes "
-          f"trained; {steps} steps, median of {repeats} (the per-point baseline: one step, "
-          "once). The speed-up grows with the number of points per unique coordinate.\n")
+    d = ImplicitNMF()
+    print(f"Default networks ({d.encoding_size} Fourier frequencies, {d.n_layers} sine layers "
+          f"of {d.hidden_size}), Rprop, both axes trained; {steps} steps, median of "
+          f"{repeats} (the per-point baseline: one step, once). The speed-up grows with "
+          "the number of points per unique coordinate.\n")
     print("| threads | evaluation | ms / step | speed-up vs per point |")
     print("|---|---|---|---|")
     for threads, label, t, ratio in bench_implicit_step(n_freqs, n_times, 20, steps, repeats):

@@ -82,6 +82,16 @@ class MatrixNMF(BaseNMF):
     feature_names_in_ : ndarray of str
         Column names of X, when it was a DataFrame.
 
+    Notes
+    -----
+    A factor entry that an update takes below the smallest normal number of
+    ``dtype`` (1.2e-38 in float32, 2.2e-308 in float64) is set to 0, where the
+    multiplicative updates keep it. Unneeded entries decay geometrically and,
+    left alone, would sink to the smallest subnormal numbers, contributing
+    nothing to the model but making every product with them many times
+    slower on x86 CPUs (sklearn's float32 NMF slows down this way). While no
+    entry is subnormal the results are sklearn's.
+
     See Also
     --------
     ImplicitNMF : factors as implicit neural representations.

@@ -5,6 +5,7 @@ Functions of a :class:`~sklearn_innmf.model.SeparableModel` and a
 :class:`~sklearn_innmf.model.PointData`; they know nothing of sklearn.
 """
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -47,6 +48,12 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
     are taken over the observed points with ``index_add_``, so memory is
     O(n_points * K) and no grid is built.
 
+    Entries that fall below the smallest normal number of the dtype
+    (``torch.finfo(dtype).tiny``, 1.2e-38 in float32) are set to 0, where MU
+    keeps them: subnormal arithmetic is slow on x86 CPUs, and such entries
+    are otherwise what decaying entries become. This changes nothing while
+    no entry is subnormal; the process's floating-point mode is not touched.
+
     Returns
     -------
     loss : Tensor or None
@@ -88,10 +95,24 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
     if gamma != 1:
         delta = delta**gamma
     G.mul_(delta)
-    # sklearn's thresholds for stability (W when beta < 1, H when beta <= 1)
-    if (axis == 0 and beta < 1) or (axis > 0 and beta <= 1):
-        G[G < _EPS64] = 0.0
+    # G[G < floor] = 0 with sklearn's floor for stability (W when beta < 1,
+    # H when beta <= 1), elsewhere the dtype's smallest normal number:
+    # decaying entries left subnormal sink to ~1e-45, add nothing to a model
+    # of mean 1 and made KL-MU on speech 4x slower per iteration after 300
+    # iterations (as sklearn's float32 NMF). A no-op while no entry is
+    # subnormal. threshold_ (x <= t -> 0, with t the last number below the
+    # floor) is ~10x faster than the boolean-mask assignment.
+    sklearn_floor = (axis == 0 and beta < 1) or (axis > 0 and beta <= 1)
+    torch.nn.functional.threshold_(G, _below(_EPS64 if sklearn_floor else None, G.dtype), 0.0)
     return loss
+
+
+@functools.lru_cache(maxsize=None)
+def _below(floor, dtype):
+    """The largest number of ``dtype`` below ``floor`` (default: below the
+    smallest normal number, i.e. the largest subnormal)."""
+    f = torch.tensor(torch.finfo(dtype).tiny if floor is None else floor, dtype=dtype)
+    return float(torch.nextafter(f, torch.zeros_like(f)))
 
 
 def _ratio_terms(x, y, beta, mask):
@@ -223,7 +244,8 @@ def fit_gradient(
     """Gradient training of the implicit factors in ``train_axes``.
 
     After each gradient step, the table factors in ``table_axes`` get ``n_mu``
-    multiplicative updates with the implicit factors fixed. Training stops
+    multiplicative updates with the implicit factors fixed (subnormal table
+    entries are set to 0, see :func:`multiplicative_update`). Training stops
     when the loss improved by less than ``tol`` (relative) over the last 10
     iterations (a loss that rose is not convergence). A non-finite loss
     restores the last finite state (networks and tables) and stops.
