@@ -135,7 +135,7 @@ ax.set_title("The hybrid representation (dashed: change of representation)")
 #   all three representations here are framed. A reassigned spectrogram,
 #   where every point has its own time, would need ``"implicit"``.
 # * A small, smooth template network (``encoding_size=8``, ``hidden_size=16``,
-#   ``n_layers=2``, instead of the default 10, 64 and 4). The sinusoidal peaks
+#   ``n_layers=2``, instead of the default 6, 64 and 4). The sinusoidal peaks
 #   sit *between* the STFT bins: a very flexible network can fit each peak
 #   with a narrow spike that no STFT bin sees, and then any template can
 #   explain any peak. With the defaults, templates come out spiky between the
@@ -197,14 +197,15 @@ for k, c in enumerate(hybrid_summary(inmf, data)):
 #
 # Why a small network
 # -------------------
-# The same fit with the package defaults (``encoding_size=10``,
+# The same fit with the package defaults (``encoding_size=6``,
 # ``hidden_size=64``, ``n_layers=4``, ``learning_rate="auto"``) reaches a
 # lower KL, because it fits the points more closely, but between the points
 # its templates are spiky. Which spike comes out highest is then luck: over
 # ``random_state=0..4`` two of the five fits had a template whose strongest
-# peak was a higher partial (660 or 1320 Hz) rather than the fundamental,
-# while the small network found both fundamentals, within 1.4%, in all five
-# (and in 14 of 15 runs over three synthesised signals). A lower loss is not
+# peak was more than 3% from its note's fundamental (the E4 component peaking
+# at 222 Hz, or at 345.5 Hz), while the small network found both
+# fundamentals, within 1.4%, in all five (and in 14 of 15 runs over three
+# synthesised signals). A lower loss is not
 # a better description here: prefer the smallest network that fits.
 fine = np.linspace(50, 4000, 7901)  # every 0.5 Hz
 with warnings.catch_warnings():

@@ -1,10 +1,10 @@
-"""Session-wide test settings: no display, no network; shared fixtures."""
+"""Session-wide test settings: no display, no network (one torch thread: see the
+root conftest.py)."""
 
 import socket
 
 import matplotlib
 import pytest
-import torch
 
 # Before anything imports pyplot: figures render off-screen, also on CI.
 matplotlib.use("Agg")
@@ -52,17 +52,3 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     _network_guard.undo()
-
-
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """Torch on one thread for a whole module, then back to what it was.
-
-    Small problems: one thread is faster and does not fight over shared cores.
-    Not autouse: a module opts in with
-    ``pytestmark = [..., pytest.mark.usefixtures("one_torch_thread")]``.
-    """
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)

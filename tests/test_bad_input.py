@@ -26,7 +26,6 @@ from _helpers import field  # tests/_helpers.py
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
 ]
 
 TINY = dict(encoding_size=4, hidden_size=16, n_layers=2, random_state=0)

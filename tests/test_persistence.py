@@ -28,7 +28,6 @@ from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:n_components=.* is larger:UserWarning"),
-    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
 ]
 
 TINY = dict(encoding_size=4, hidden_size=16, n_layers=2, random_state=0)

@@ -32,7 +32,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # tiny grids: n_components=2 may exceed an axis' number of values
     pytest.mark.filterwarnings("ignore:n_components=.* is larger:UserWarning"),
-    pytest.mark.usefixtures("one_torch_thread"),  # tests/conftest.py
 ]
 
 # CI runs a fixed set of examples (derandomize); setting the variable explores
