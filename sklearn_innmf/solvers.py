@@ -62,18 +62,25 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
     """
     G = values[axis]
     if data.grid is not None:
-        # work in the grid's own (contiguous) orientation; BLAS transposes
-        # the operands of the final products for free
+        # work in the grid's own (contiguous) orientation; the final
+        # products are arranged by _grid_product
         other = values[1 - axis]
         V, mask = data.grid, data.mask
-        WH = G @ other.T if axis == 0 else other @ G.T
+        # the model on the grid goes to a T x F array kept with the data and
+        # reused by every update (not a fresh one per matmul)
+        WH = _grid_work(data, G)
+        if axis == 0:
+            torch.mm(G, other.T, out=WH)
+        else:
+            torch.mm(other, G.T, out=WH)
         loss = beta_divergence(V, WH, beta, weight=mask) if with_loss else None
         num, den = _ratio_terms(V, WH, beta, mask)
-        numerator = num @ other if axis == 0 else num.T @ other
-        if den is None:  # KL on a full grid: the denominator is a column sum
-            denominator = other.sum(dim=0).expand_as(numerator).contiguous()
+        numerator = _grid_product(num, other, axis)
+        if den is None:  # KL on a full grid: the denominator is a column sum,
+            # one row broadcast over the rows of the numerator (as sklearn)
+            denominator = other.sum(dim=0)
         else:
-            denominator = den @ other if axis == 0 else den.T @ other
+            denominator = _grid_product(den, other, axis)
     else:
         P = None
         for b, vb in enumerate(values):
@@ -89,11 +96,16 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
         numerator = torch.zeros_like(G).index_add_(0, idx, num[:, None] * P)
         den_terms = P if den is None else den[:, None] * P
         denominator = torch.zeros_like(G).index_add_(0, idx, den_terms)
-    denominator[denominator == 0] = EPSILON
-    delta = numerator / denominator
+    # sklearn's denominator[denominator == 0] = EPSILON, without a boolean
+    # index; then delta = numerator / denominator in the numerator's array
+    denominator.masked_fill_(denominator == 0, EPSILON)
+    delta = numerator.div_(denominator)
     gamma = _gamma(beta)
     if gamma != 1:
-        delta = delta**gamma
+        # row-major first (axis 1's products are transposed views): torch's
+        # pow can round an element of its vectorised loop and of its scalar
+        # tail differently, so the layout would change the last bit
+        delta = delta.contiguous().pow_(gamma)
     G.mul_(delta)
     # G[G < floor] = 0 with sklearn's floor for stability (W when beta < 1,
     # H when beta <= 1), elsewhere the dtype's smallest normal number:
@@ -132,10 +144,32 @@ def _ratio_terms(x, y, beta, mask):
     else:
         num, den = x * y ** (beta - 2), y.pow_(beta - 1)
     if mask is not None:
-        num = num * mask
+        # in place where the array is a temporary (y, or x * y**(beta - 2));
+        # x itself (beta == 2) is the caller's data
+        num = num * mask if num is x else num.mul_(mask)
         if beta != 1:
-            den = den * mask
+            den = den.mul_(mask)
     return num, den
+
+
+def _grid_product(A, other, axis):
+    """``A @ other`` (axis 0) or ``A.T @ other`` (axis 1) for a T x F ``A``.
+
+    Axis 1 is computed as sklearn's ``W.T @ (X / WH)``, ``(other.T @ A).T``:
+    the same products (bitwise equal with torch's MKL here), a third faster
+    in float32 than ``A.T @ other`` on the transposed view (~5% in float64).
+    """
+    return A @ other if axis == 0 else (other.T @ A).T
+
+
+def _grid_work(data, like):
+    """The T x F work array of grid updates, kept on ``data`` (allocated at
+    the first update, reallocated if ``like``'s dtype or device changes)."""
+    work = getattr(data, "_mu_work", None)
+    if work is None or work.dtype != like.dtype or work.device != like.device:
+        work = torch.empty(data.grid.shape, dtype=like.dtype, device=like.device)
+        data._mu_work = work
+    return work
 
 
 def _progress(verbose, max_iter, desc):

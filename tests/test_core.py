@@ -11,7 +11,7 @@ from sklearn.decomposition import NMF
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points, points_to_grid
-from sklearn_innmf.divergences import beta_divergence
+from sklearn_innmf.divergences import EPSILON, beta_divergence
 from sklearn_innmf.model import prepare_points
 from sklearn_innmf.solvers import multiplicative_update
 
@@ -436,3 +436,50 @@ def test_fit_leaves_no_subnormal_factor_entries():
         assert not np.any((G > 0) & (G < tiny)), G[(G > 0) & (G < tiny)]
         n_zero += int((G == 0).sum())
     assert n_zero > 0  # entries did decay that far: the check above was live
+
+
+def _plain_grid_update(values, axis, V, mask, beta):
+    """The grid MU step written plainly (fresh arrays, boolean-mask floor)."""
+    G, other = values[axis], values[1 - axis]
+    WH = G @ other.T if axis == 0 else other @ G.T
+    if beta < 2:
+        WH[WH < EPSILON] = EPSILON
+    weight = torch.ones_like(V) if mask is None else mask
+    num, den = weight * V * WH ** (beta - 2), weight * WH ** (beta - 1)
+    if axis == 1:
+        num, den = num.T, den.T
+    numerator, denominator = num @ other, den @ other
+    denominator[denominator == 0] = EPSILON
+    gamma = 1 / (2 - beta) if beta < 1 else (1 / (beta - 1) if beta > 2 else 1)
+    G.mul_((numerator / denominator) ** gamma)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 3.0])
+@pytest.mark.parametrize("layout", ["grid", "masked grid"])
+def test_grid_update_reuses_its_work_array_and_keeps_the_numbers(layout, beta, dtype):
+    """The grid update's buffers (a T x F work array kept across updates, in
+    place masks, a broadcast KL denominator) give the plain formulas' numbers
+    and leave the data untouched."""
+    V, times, freqs = random_grid(seed=3)
+    X = grid_to_points(V, times, freqs)
+    if layout == "masked grid":
+        X = X[np.random.RandomState(0).rand(len(X)) < 0.8]
+    data = prepare_points(X[:, :2], X[:, 2], scale=X[:, 2].mean(), device="cpu", dtype=dtype)
+    assert data.grid is not None and (data.mask is None) == (layout == "grid")
+    grid, mask = data.grid.clone(), None if data.mask is None else data.mask.clone()
+    rng = np.random.RandomState(0)
+    values = [torch.as_tensor(rng.rand(u.numel(), 3) + 0.1, dtype=dtype) for u in data.uniques]
+    plain = [v.clone() for v in values]
+    for it in range(5):
+        for axis in (0, 1):
+            multiplicative_update(values, axis, data, beta, with_loss=axis == 0)
+            _plain_grid_update(plain, axis, data.grid, data.mask, beta)
+            if it == 0 and axis == 0:
+                work = data._mu_work.data_ptr()
+    assert data._mu_work.data_ptr() == work  # one work array for every update
+    assert torch.equal(data.grid, grid)
+    assert mask is None or torch.equal(data.mask, mask)
+    rtol = 1e-5 if dtype == torch.float32 else 1e-12
+    for ours, reference in zip(values, plain):
+        np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=rtol)
