@@ -14,8 +14,8 @@ templates:
   interpolated to each size's bins (the baseline the paper argues against).
 
 The score is the mean KL divergence per point of |X|^0.5 (hop n_fft // 4,
-Hann window of n_fft samples), divided by its mean, so sizes compare. The
-tables give the mean and standard deviation over sentences, and
+Hann window of n_fft samples), in the magnitudes' units, so compare models at
+one size (the ratios), not sizes. The tables give the mean and standard deviation over sentences, and
 ImplicitNMF's ratio to each baseline (mean of the per-sentence ratios).
 
     python benchmarks/reconstruction.py [WAV_FOLDER] [--quick] [--out DIR]
@@ -147,7 +147,7 @@ def main():
     print(f"\n## Reconstruction across STFT sizes (paper Table 1)\n\n"
           f"{len(groups)} speaker(s), {n_sentences} sentences ({n_train} used for training), "
           f"sr={sr}, K={args.components}, |X|^{args.power:g}, hop n_fft/4 ({mode}). "
-          f"Mean KL per point (normalised magnitudes) +- std over sentences; every model "
+          f"Mean KL per point (|X|^{args.power:g} as analysed) +- std over sentences; every model "
           f"explains each sentence with frozen templates (`fit_activations`, "
           f"{args.matrix_iter} multiplicative updates of the activations).\n")
     print("| n_fft | " + " | ".join(names) + " | ImplicitNMF / re-fitted | "

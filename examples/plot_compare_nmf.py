@@ -127,8 +127,8 @@ print(f"max |H difference| = {np.abs(nmf.activations(times) - H_sklearn).max():.
 # the default); here we keep them a free value per frame, updated
 # multiplicatively as in classic NMF (``time_factor="table"``, Sec. 3.1 of
 # the paper), so that the two models differ in one thing only: the
-# templates. ``encoding_size=6`` (a finest Fourier period of 4000 Hz / 2^5 =
-# 125 Hz; the sine layers draw sharper peaks than that) is enough for these
+# templates. ``encoding_size=6`` (a finest Fourier period of 4000 Hz / 2^4 =
+# 250 Hz; the sine layers draw sharper peaks than that) is enough for these
 # partials; the last section says why more is not better.
 inmf = ImplicitNMF(K, encoding_size=6, time_factor="table", max_iter=max_iter, random_state=0)
 with warnings.catch_warnings():

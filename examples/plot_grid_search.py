@@ -101,7 +101,7 @@ fig.colorbar(image, ax=ax, label="mean KL per held-out point")
 
 # %%
 # Reading the surface: with ``encoding_size=2`` a template can only draw
-# broad bumps (its finest period is half the frequency range), and no rank
+# broad bumps (its finest period is the whole frequency range), and no rank
 # makes up for it. From 4 on the partials fit, and the rank matters more.
 # Two components, one per note, are not the end: these synthetic piano
 # partials decay at different rates, so a note's spectrum changes shape

@@ -135,7 +135,8 @@ ax.set_title("The hybrid representation (dashed: change of representation)")
 #   all three representations here are framed. A reassigned spectrogram,
 #   where every point has its own time, would need ``"implicit"``.
 # * A small, smooth template network (``encoding_size=8``, ``hidden_size=16``,
-#   ``n_layers=2``, instead of the default 6, 64 and 4). The sinusoidal peaks
+#   ``n_layers=2``, instead of the default 6, 64 and 4: narrower and
+#   shallower, with somewhat finer Fourier features). The sinusoidal peaks
 #   sit *between* the STFT bins: a very flexible network can fit each peak
 #   with a narrow spike that no STFT bin sees, and then any template can
 #   explain any peak. With the defaults, templates come out spiky between the
@@ -217,7 +218,8 @@ print(f"defaults: mean KL per point {-default.score(X):.2e}, strongest peaks at 
       f"{', '.join(f'{p:.0f}' for p in fine[np.argmax(default.templates(fine), axis=0)])} Hz")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True, layout="constrained")
 for ax, est, title in ((axes[0], inmf, "encoding 8, hidden 16, 2 layers"),
-                       (axes[1], default, "defaults: encoding 10, hidden 64, 4 layers")):
+                       (axes[1], default, f"defaults: encoding {default.encoding_size}, "
+                        f"hidden {default.hidden_size}, {default.n_layers} layers")):
     W = est.templates(fine)
     ax.plot(fine, W / W.max(axis=0), lw=0.8)
     ax.set(xlim=(100, 2000), xlabel="Frequency (Hz)", title=title)

@@ -126,7 +126,7 @@ print(f"X_train: {X_train.shape}; points per label: {dict(zip(labels.tolist(), c
 # ----------------------------------------
 # The same separator around each estimator. ``encoding_size=6`` gives the
 # template networks Fourier features down to a period of
-# 4000 Hz / 2^5 = 125 Hz; the sine layers draw the sharper harmonic peaks.
+# 4000 Hz / 2^4 = 250 Hz; the sine layers draw the sharper harmonic peaks.
 # Prefer the smallest ``encoding_size`` that fits: larger ones fit the
 # training bins no better and let the templates wiggle between them, which
 # shows as soon as the templates are sampled elsewhere (last section; see

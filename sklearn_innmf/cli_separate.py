@@ -118,7 +118,7 @@ def add_parser(subparsers):
         help="components per source (default: %(default)s)",
     )
     parser.add_argument(
-        "--encoding-size", type=_positive_int, default=8, metavar="E",
+        "--encoding-size", type=_positive_int, default=6, metavar="E",
         help="implicit model: Fourier-feature octaves of the templates (default: "
         "%(default)s; larger fits finer detail but transfers worse to another n_fft)",
     )

@@ -54,7 +54,8 @@ def small_implicit_nmf(n_components=2, *, max_iter=500, random_state=0, **params
     """The ImplicitNMF of the piano experiments: a small, smooth template network.
 
     ``encoding_size=8``, ``hidden_size=16``, ``n_layers=2`` (instead of the
-    defaults 10, 64 and 4), table activations (a free value per frame) and an
+    defaults 6, 64 and 4: a narrower, shallower network with somewhat finer
+    Fourier features), table activations (a free value per frame) and an
     initial Rprop step of ``1e-2``. A small network interpolates smoothly
     between the frequencies it was trained on, so its templates can be
     sampled between the bins of another representation (sinusoidal peaks, a

@@ -59,10 +59,10 @@ class ImplicitNMF(BaseNMF):
         Number of Fourier-feature frequencies (octaves 2^0..2^(E-1)) per axis.
         Larger values fit sharper detail at the training coordinates but
         ripple between them: on speech (K=20, templates trained at
-        ``n_fft=2000`` and sampled at 1000-2500) 6 stays within 1.02x of NMF
-        re-fitted at each size, while 8 reaches 1.2x at the sizes whose bins
-        fall between the training bins
-        (``benchmarks/reconstruction.py``). Choose it with ``GridSearchCV``.
+        ``n_fft=2000`` and sampled at 1000-2500) 6 stays within 1.06x of NMF
+        re-fitted at each size, while 8 reached 1.2x at the sizes whose bins
+        fall between the training bins (``benchmarks/reconstruction.md``).
+        Choose it with ``GridSearchCV``.
     hidden_size : int, default=64
         Width of the hidden layers.
     n_layers : int, default=4
@@ -98,8 +98,8 @@ class ImplicitNMF(BaseNMF):
         Torch device: "auto" (CUDA when present, else CPU), "cpu", "cuda",
         "cuda:1".
     dtype : {"float32", "float64"}, default="float32"
-        Precision of training. ``transform`` and ``score`` compute in X's
-        precision, so results keep X's dtype.
+        Precision of training. ``transform`` computes in X's precision, so
+        results keep X's dtype; ``score`` sums in float64.
     verbose : int, default=0
         1 shows a progress bar with the current loss.
 

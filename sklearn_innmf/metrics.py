@@ -5,11 +5,12 @@
   minus its mean).
 * :func:`bss_eval`: SDR, SIR and SAR of separated waveforms (BSS Eval v3,
   ``bss_eval_sources``, best permutation), computed with ``fast_bss_eval``
-  when installed, else with ``mir_eval``; both give the same numbers.
+  (a dependency of the package), or with ``mir_eval``; both give the same
+  numbers.
 * :func:`stoi`: short-time objective intelligibility, with ``pystoi``.
 
-The waveform metrics' packages are optional dependencies, imported when
-called: ``pip install fast_bss_eval`` (or ``mir_eval``) and ``pip install pystoi``.
+``mir_eval`` and ``pystoi`` are optional, imported when called
+(``pip install "sklearn-innmf[separation]"``).
 """
 
 import importlib
