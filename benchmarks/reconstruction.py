@@ -74,7 +74,6 @@ def evaluate_speaker(paths, sr, args, log):
     implicit_params = dict(time_factor="table", max_iter=args.implicit_iter, random_state=seed)
     if args.encoding_size is not None:
         implicit_params["encoding_size"] = args.encoding_size
-    implicit_params.update(getattr(args, "implicit_params", {}))  # for experiments
     t0 = time.perf_counter()
     implicit = ImplicitNMF(K, **implicit_params).fit(points(train, args.train_size))
     log(f"  ImplicitNMF at n_fft={args.train_size}: {implicit.n_iter_} steps, "

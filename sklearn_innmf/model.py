@@ -7,7 +7,7 @@ gathered per point; when the points fill a (time x frequency) grid, the
 reconstruction is one matrix product. This module knows nothing of sklearn.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -48,7 +48,8 @@ class PointData:
     ``m`` is divided by ``scale``. If ``grid`` is set (d == 2, each cell at
     most one point, dense enough), ``grid[i, j]`` is the magnitude at
     (uniques[0][i], uniques[1][j]) and ``mask`` marks the cells that hold a
-    point (None when all do).
+    point (None when all do). ``work`` is a grid-shaped scratch array that
+    the multiplicative updates reuse (see ``solvers._grid_work``).
     """
 
     uniques: list
@@ -57,6 +58,7 @@ class PointData:
     scale: float
     grid: torch.Tensor = None
     mask: torch.Tensor = None
+    work: torch.Tensor = field(default=None, repr=False)
 
     @property
     def n_points(self):

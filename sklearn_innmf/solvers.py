@@ -165,10 +165,9 @@ def _grid_product(A, other, axis):
 def _grid_work(data, like):
     """The T x F work array of grid updates, kept on ``data`` (allocated at
     the first update, reallocated if ``like``'s dtype or device changes)."""
-    work = getattr(data, "_mu_work", None)
+    work = data.work
     if work is None or work.dtype != like.dtype or work.device != like.device:
-        work = torch.empty(data.grid.shape, dtype=like.dtype, device=like.device)
-        data._mu_work = work
+        work = data.work = torch.empty(data.grid.shape, dtype=like.dtype, device=like.device)
     return work
 
 

@@ -476,8 +476,8 @@ def test_grid_update_reuses_its_work_array_and_keeps_the_numbers(layout, beta, d
             multiplicative_update(values, axis, data, beta, with_loss=axis == 0)
             _plain_grid_update(plain, axis, data.grid, data.mask, beta)
             if it == 0 and axis == 0:
-                work = data._mu_work.data_ptr()
-    assert data._mu_work.data_ptr() == work  # one work array for every update
+                work = data.work.data_ptr()
+    assert data.work.data_ptr() == work  # one work array for every update
     assert torch.equal(data.grid, grid)
     assert mask is None or torch.equal(data.mask, mask)
     rtol = 1e-5 if dtype == torch.float32 else 1e-12
