@@ -3,7 +3,8 @@
 ``CHANGELOG.md`` and the tables the benchmark scripts write (``benchmarks/*.md``)
 are Markdown; Sphinx reads reStructuredText. This handles what those files use:
 ATX headings, pipe tables, bullet and numbered lists, fenced code, paragraphs,
-and inline ``code``, **bold** and [links](url). Everything else is escaped, so
+images on a line of their own (``![alt](path)``), and inline ``code``,
+**bold** and [links](url). Everything else is escaped, so
 that a stray ``*`` or ``_`` cannot become a broken reST construct (which
 ``sphinx-build -W`` would turn into an error).
 """
@@ -25,6 +26,7 @@ _LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+")
 # docutils' rules for the characters around inline markup
 _MAY_PRECEDE = "-:/'\"<([{"
 _MAY_FOLLOW = "-.,:;!?/'\")]}>"
+_IMAGE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -89,7 +91,7 @@ def _table(lines):
     return out + [""]
 
 
-def markdown_to_rst(text, *, first_level=0):
+def markdown_to_rst(text, *, first_level=0, image_path=None):
     """Convert Markdown text to reStructuredText.
 
     Parameters
@@ -100,6 +102,10 @@ def markdown_to_rst(text, *, first_level=0):
         Section level of the file's highest heading: 0 is ``=`` (a page
         title), 1 is ``-``, and so on. Heading levels are renumbered
         consecutively, so a file may skip levels.
+    image_path : callable, default=None
+        Maps an image's Markdown path (relative to the Markdown file) to the
+        path the reST needs (for example ``/_static/name.png``, relative to
+        the Sphinx source folder). None keeps the path.
 
     Returns
     -------
@@ -133,7 +139,15 @@ def markdown_to_rst(text, *, first_level=0):
             i += 1
             continue
         heading = _HEADING.match(line)
-        if heading:
+        image = _IMAGE.match(line)
+        if image:
+            flush()
+            path = image.group("path")
+            out.extend([f".. image:: {image_path(path) if image_path else path}"])
+            if image.group("alt"):
+                out.append(f"   :alt: {image.group('alt')}")
+            out.append("")
+        elif heading:
             flush()
             title = _inline(heading.group(2))
             level = min(rank[len(heading.group(1))], len(_UNDERLINES) - 1)
