@@ -327,11 +327,17 @@ class BaseNMF(PointTransformer):
                 stacklevel=3,
             )
         elif len(result.losses) > 1 and result.losses[-1] > result.losses[0]:
+            # a rise over a few steps can be the optimiser's first overshoot:
+            # when training stopped at max_iter, say so too
             lr = getattr(self, "_learning_rate", None)
+            stopped = "" if result.converged else f" in max_iter={self.max_iter} iteration(s)"
+            advice = f"lower learning_rate={lr!r}" if lr is not None else "check X"
+            if not result.converged:
+                advice += " or increase max_iter"
             warnings.warn(
                 f"{type(self).__name__}: training made the loss worse (from "
-                f"{result.losses[0] * unit:.4g} to {result.losses[-1] * unit:.4g}); "
-                + (f"lower learning_rate={lr!r}." if lr is not None else "check X."),
+                f"{result.losses[0] * unit:.4g} to {result.losses[-1] * unit:.4g})"
+                f"{stopped}; {advice}.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
