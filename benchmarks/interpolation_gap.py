@@ -28,19 +28,12 @@ overshoot: the network between the bins against its values at the bins) in
 ``--out``.
 """
 
-import argparse
-import os
-import time
-import warnings
-
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 
-from reconstruction import DEFAULT_DATA, HERE, speakers
-from sklearn_innmf import ImplicitNMF, MatrixNMF
-from sklearn_innmf.datasets import load_audio
-from sklearn_innmf.representations import points_to_grid, stft_points
+from reconstruction import parse_arguments, save_figure, train_models
+from sklearn_innmf.divergences import beta_divergence
+from sklearn_innmf.representations import points_to_grid
 
 SETS = ("network", "network at training bins, linear", "NMF interp.", "NMF re-fitted")
 FINE = 8  # evaluation points per training bin for the overshoot
@@ -56,9 +49,7 @@ def explain(V, W, n_iter):
     column_sums = W.sum(0)[:, None]
     for _ in range(n_iter):
         H *= (W.T @ (V / (W @ H).clamp_min(1e-12))) / column_sums
-    R = (W @ H).clamp_min(1e-12)
-    kl = torch.where(V > 0, V * torch.log(V / R.clamp_min(1e-300)), 0.0) - V + R
-    return float(kl.mean())
+    return float(beta_divergence(V, W @ H, 1.0))
 
 
 def linear(bins, W):
@@ -79,21 +70,7 @@ def overshoot(network, bins):
 
 
 def evaluate_speaker(paths, sr, args, log):
-    signals = [load_audio(p, sr=sr)[0] for p in paths]
-    n_train = max(1, len(signals) - 2)
-    train = np.concatenate(signals[:n_train])
-
-    def points(y, n_fft):
-        return stft_points(y, sr=sr, n_fft=n_fft, hop_length=n_fft // 4, power=args.power)
-
-    K, seed = args.components, args.seed
-    t0 = time.perf_counter()
-    implicit = ImplicitNMF(K, time_factor="table", max_iter=args.implicit_iter,
-                           random_state=seed).fit(points(train, args.train_size))
-    log(f"  ImplicitNMF at n_fft={args.train_size}: {implicit.n_iter_} steps, "
-        f"{time.perf_counter() - t0:.0f} s")
-    matrix = {n: MatrixNMF(K, max_iter=args.matrix_iter, tol=0, random_state=seed)
-              .fit(points(train, n)) for n in sorted({*args.sizes, args.train_size})}
+    signals, _, points, implicit, matrix = train_models(paths, sr, args, log)
     bins = np.arange(args.train_size // 2 + 1) * sr / args.train_size
     template_sets = {
         "network": lambda n: implicit.templates,
@@ -104,6 +81,8 @@ def evaluate_speaker(paths, sr, args, log):
     kl = {}
     for n_fft in args.sizes:
         grids = [points_to_grid(points(y, n_fft)) for y in signals]
+        if any(np.isnan(V).any() for V, _, _ in grids):
+            raise ValueError(f"an STFT of n_fft={n_fft} does not fill its grid")
         for name, make in template_sets.items():
             templates = make(n_fft)
             for V, _, freqs in grids:
@@ -114,27 +93,7 @@ def evaluate_speaker(paths, sr, args, log):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="?", default=DEFAULT_DATA,
-                        help="folder of WAVs, or of one sub-folder of WAVs per speaker")
-    parser.add_argument("--quick", action="store_true",
-                        help="one speaker, fewer training steps (a few minutes)")
-    parser.add_argument("--out", default=os.path.join(HERE, "figures"),
-                        help="folder for the figure (default: %(default)s)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1500, 2000, 2500])
-    parser.add_argument("--train-size", type=int, default=2000)
-    parser.add_argument("--components", type=int, default=20)
-    parser.add_argument("--power", type=float, default=0.5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    args.implicit_iter, args.matrix_iter = (150, 300) if args.quick else (1000, 1000)
-    groups = speakers(args.data)
-    if args.quick:
-        groups = dict(list(groups.items())[:1])
-    sr = load_audio(next(iter(groups.values()))[0])[1]
+    args, groups, sr = parse_arguments(__doc__.splitlines()[0])
 
     rows, fractions, worst = {}, {}, None
     for name, paths in groups.items():
@@ -184,13 +143,10 @@ def main():
         ax.set(xlim=(lo, hi), ylabel="template value")
     axes[0].set_title(f"{name}, template {k}: overshoot {worst[0]:.1%} of its mass")
     axes[1].set_xlabel("frequency (Hz)")
-    axes[1].set_title("zoom on its largest excursion between two bins", fontsize=9)
+    axes[1].set_title("zoom on its largest excursion above the line between two bins",
+                      fontsize=9)
     axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "interpolation_gap.png")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    print(f"\nFigure: {path}")
+    save_figure(fig, args.out, "interpolation_gap.png", dpi=110)
 
 
 if __name__ == "__main__":

@@ -61,8 +61,17 @@ def speakers(folder):
     return groups
 
 
-def evaluate_speaker(paths, sr, args, log):
-    """Per-sentence KL at every size, for the three models: ``{(size, model): [kl]}``."""
+def train_models(paths, sr, args, log):
+    """One speaker's sentences and its models: the networks trained at
+    ``args.train_size`` and MatrixNMF at every size, all on the training
+    sentences (all but the last two WAVs, concatenated).
+
+    Returns ``(signals, n_train, points, implicit, matrix)``, where
+    ``points(y, n_fft)`` is the STFT point array of a signal and ``matrix``
+    maps each size to its MatrixNMF. Every model is left set to explain a
+    sentence the same way: ``args.matrix_iter`` multiplicative updates of the
+    activations, no early stop.
+    """
     signals = [load_audio(p, sr=sr)[0] for p in paths]
     n_train = max(1, len(signals) - 2)
     train = np.concatenate(signals[:n_train])
@@ -79,19 +88,20 @@ def evaluate_speaker(paths, sr, args, log):
     log(f"  ImplicitNMF at n_fft={args.train_size}: {implicit.n_iter_} steps, "
         f"{time.perf_counter() - t0:.0f} s")
     matrix = {}
-    for n_fft in args.sizes:
+    for n_fft in sorted({*args.sizes, args.train_size}):
         t0 = time.perf_counter()
         matrix[n_fft] = MatrixNMF(K, max_iter=args.matrix_iter, tol=0,
                                   random_state=seed).fit(points(train, n_fft))
         log(f"  MatrixNMF at n_fft={n_fft}: {matrix[n_fft].n_iter_} iterations, "
             f"{time.perf_counter() - t0:.1f} s")
-    if args.train_size not in matrix:
-        matrix[args.train_size] = MatrixNMF(K, max_iter=args.matrix_iter, tol=0,
-                                            random_state=seed).fit(points(train, args.train_size))
-    # every model explains a sentence the same way: its templates frozen, the
-    # same number of multiplicative updates of the activations, no early stop
     for model in (implicit, *matrix.values()):
         model.set_params(max_iter=args.matrix_iter, tol=0)
+    return signals, n_train, points, implicit, matrix
+
+
+def evaluate_speaker(paths, sr, args, log):
+    """Per-sentence KL at every size, for the three models: ``{(size, model): [kl]}``."""
+    signals, n_train, points, implicit, matrix = train_models(paths, sr, args, log)
     kl = {}
     for n_fft in args.sizes:
         models = (implicit, matrix[n_fft], matrix[args.train_size])
@@ -102,8 +112,12 @@ def evaluate_speaker(paths, sr, args, log):
     return kl, n_train, len(signals)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(description):
+    """The command line shared by the reconstruction benchmarks; sets the
+    torch threads and the iteration counts (``args.implicit_iter``,
+    ``args.matrix_iter``). Returns ``(args, groups, sr)``: the speakers'
+    WAVs (the first only with ``--quick``) and their sampling rate."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("data", nargs="?", default=DEFAULT_DATA,
                         help="folder of WAVs, or of one sub-folder of WAVs per speaker")
     parser.add_argument("--quick", action="store_true",
@@ -126,6 +140,11 @@ def main():
     if args.quick:
         groups = dict(list(groups.items())[:1])
     sr = load_audio(next(iter(groups.values()))[0])[1]
+    return args, groups, sr
+
+
+def main():
+    args, groups, sr = parse_arguments(__doc__.splitlines()[0])
 
     def log(message):
         print(message, flush=True)
@@ -189,10 +208,15 @@ def main():
     ax_ratio.set(ylabel="KL / KL of MatrixNMF re-fitted",
                  title="Per-sentence ratio to NMF re-fitted at that size")
     ax.legend(fontsize=8)
+    save_figure(fig, args.out, "reconstruction.png")
+
+
+def save_figure(fig, folder, name, dpi=120):
+    """Save ``fig`` as ``folder/name`` (creating the folder) and say where."""
     fig.tight_layout()
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "reconstruction.png")
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
     print(f"\nFigure: {path}")
 
 

@@ -144,7 +144,10 @@ def _convert_markdown(app):
     """CHANGELOG.md and benchmarks/*.md as reST include files (``.inc``: not
     documents of their own)."""
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    _write_if_changed(GENERATED / "changelog.inc", markdown_to_rst(changelog))
+    _write_if_changed(
+        GENERATED / "changelog.inc",
+        markdown_to_rst(changelog, image_path=lambda path: _doc_path(ROOT / path)),
+    )
     tables = sorted((ROOT / "benchmarks").glob("*.md"))
     if tables:
         parts = [

@@ -4,12 +4,13 @@
 are Markdown; Sphinx reads reStructuredText. This handles what those files use:
 ATX headings, pipe tables, bullet and numbered lists, fenced code, paragraphs,
 images on a line of their own (``![alt](path)``), and inline ``code``,
-**bold** and [links](url). Everything else is escaped, so
+**bold**, *emphasis* and [links](url). Everything else is escaped, so
 that a stray ``*`` or ``_`` cannot become a broken reST construct (which
 ``sphinx-build -W`` would turn into an error).
 """
 
 import re
+import urllib.parse
 
 __all__ = ["markdown_to_rst"]
 
@@ -17,6 +18,7 @@ _UNDERLINES = "=-~^\"'"
 _INLINE = re.compile(
     r"(?P<code>`+)(?P<code_text>.+?)(?P=code)"
     r"|\*\*(?P<bold>[^*]+?)\*\*"
+    r"|(?<![*\w])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![*\w])"
     r"|\[(?P<link_text>[^\]]+)\]\((?P<url>[^)\s]+)\)"
 )
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -26,6 +28,7 @@ _LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+")
 # docutils' rules for the characters around inline markup
 _MAY_PRECEDE = "-:/'\"<([{"
 _MAY_FOLLOW = "-.,:;!?/'\")]}>"
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _IMAGE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+)\)\s*$")
 _TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -45,6 +48,8 @@ def _inline(text):
             markup = f":literal:`{_escape_role(code)}`" if code else _escape(match.group(0))
         elif match.group("bold"):
             markup = f"**{_escape(match.group('bold'))}**"
+        elif match.group("em"):
+            markup = f"*{_escape(match.group('em'))}*"
         else:
             label = re.sub(r"[`<>]", "", match.group("link_text")).strip()
             markup = f"`{label} <{match.group('url')}>`__"
@@ -103,9 +108,16 @@ def markdown_to_rst(text, *, first_level=0, image_path=None):
         title), 1 is ``-``, and so on. Heading levels are renumbered
         consecutively, so a file may skip levels.
     image_path : callable, default=None
-        Maps an image's Markdown path (relative to the Markdown file) to the
-        path the reST needs (for example ``/_static/name.png``, relative to
-        the Sphinx source folder). None keeps the path.
+        Maps an image's Markdown path (relative to the Markdown file,
+        percent-decoded) to the path the reST needs (for example
+        ``/_static/name.png``, relative to the Sphinx source folder). Not
+        applied to URLs. None keeps the path.
+
+    Raises
+    ------
+    ValueError
+        For an image that is not on a line of its own (inline, in a table
+        or a list): it would become a broken link.
 
     Returns
     -------
@@ -113,6 +125,18 @@ def markdown_to_rst(text, *, first_level=0, image_path=None):
         reStructuredText.
     """
     lines = text.splitlines()
+    fenced = False
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith("`" * 3):
+            fenced = not fenced
+        elif (
+            not fenced
+            and not _IMAGE.match(line)
+            and re.search(r"!\[[^\]]*\]\(", re.sub(r"(`+).+?\1", "", line))  # not in `code`
+        ):
+            raise ValueError(
+                f"line {number}: an image must stand on a line of its own: {line.strip()!r}"
+            )
     levels = sorted({len(m.group(1)) for m in map(_HEADING.match, lines) if m})
     rank = {level: first_level + i for i, level in enumerate(levels)}
     out, paragraph, i = [], [], 0
@@ -143,7 +167,10 @@ def markdown_to_rst(text, *, first_level=0, image_path=None):
         if image:
             flush()
             path = image.group("path")
-            out.extend([f".. image:: {image_path(path) if image_path else path}"])
+            if not _URL.match(path):
+                path = urllib.parse.unquote(path)
+                path = image_path(path) if image_path else path
+            out.extend([f".. image:: {path}"])
             if image.group("alt"):
                 out.append(f"   :alt: {image.group('alt')}")
             out.append("")
