@@ -57,13 +57,13 @@ def linear(bins, W):
     return lambda freqs: np.stack([np.interp(freqs, bins, w) for w in W.T], axis=1)
 
 
-def overshoot(network, bins):
-    """Per template: the mass above both neighbouring bins' values, between
-    the bins, over the template's mass (on a grid FINE times finer)."""
+def overshoot(network, bins, W_bins):
+    """Per template: the mass above both neighbouring bins' values
+    (``W_bins = network(bins)``), between the bins, over the template's mass
+    (on a grid FINE times finer)."""
     steps = np.arange(FINE) / FINE
     fine = (bins[:-1, None] + steps * np.diff(bins)[:, None]).ravel()
     W_fine = network(fine).reshape(bins.size - 1, FINE, -1)
-    W_bins = network(bins)
     upper = np.maximum(W_bins[:-1], W_bins[1:])[:, None, :]
     excess = np.clip(W_fine - upper, 0, None).sum(axis=(0, 1))
     return excess / W_fine.sum(axis=(0, 1)), fine, W_fine.reshape(fine.size, -1)
@@ -72,9 +72,10 @@ def overshoot(network, bins):
 def evaluate_speaker(paths, sr, args, log):
     signals, _, points, implicit, matrix = train_models(paths, sr, args, log)
     bins = np.arange(args.train_size // 2 + 1) * sr / args.train_size
+    W_bins = implicit.templates(bins)
     template_sets = {
         "network": lambda n: implicit.templates,
-        "network at training bins, linear": lambda n: linear(bins, implicit.templates(bins)),
+        "network at training bins, linear": lambda n: linear(bins, W_bins),
         "NMF interp.": lambda n: linear(bins, matrix[args.train_size].templates(bins)),
         "NMF re-fitted": lambda n: matrix[n].templates,
     }
@@ -88,8 +89,8 @@ def evaluate_speaker(paths, sr, args, log):
             for V, _, freqs in grids:
                 kl.setdefault((n_fft, name), []).append(
                     explain(V, templates(freqs), args.matrix_iter))
-    fraction, fine, W_fine = overshoot(implicit.templates, bins)
-    return kl, fraction, (bins, implicit.templates(bins), fine, W_fine)
+    fraction, fine, W_fine = overshoot(implicit.templates, bins, W_bins)
+    return kl, fraction, (bins, W_bins, fine, W_fine)
 
 
 def main():

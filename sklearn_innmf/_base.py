@@ -330,9 +330,10 @@ class BaseNMF(PointTransformer):
             # a rise over a few steps can be the optimiser's first overshoot:
             # when training stopped at max_iter, say so too
             lr = getattr(self, "_learning_rate", None)
-            stopped = "" if result.converged else f" in max_iter={self.max_iter} iteration(s)"
             advice = f"lower learning_rate={lr!r}" if lr is not None else "check X"
+            stopped = ""
             if not result.converged:
+                stopped = f" in max_iter={self.max_iter} iteration(s)"
                 advice += " or increase max_iter"
             warnings.warn(
                 f"{type(self).__name__}: training made the loss worse (from "

@@ -19,6 +19,7 @@ _INLINE = re.compile(
     r"(?P<code>`+)(?P<code_text>.+?)(?P=code)"
     r"|\*\*(?P<bold>[^*]+?)\*\*"
     r"|(?<![*\w])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![*\w])"
+    r"|!\[[^\]]*\]\((?P<image>[^)\s]+)\)"
     r"|\[(?P<link_text>[^\]]+)\]\((?P<url>[^)\s]+)\)"
 )
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -50,6 +51,10 @@ def _inline(text):
             markup = f"**{_escape(match.group('bold'))}**"
         elif match.group("em"):
             markup = f"*{_escape(match.group('em'))}*"
+        elif match.group("image"):
+            # only a line of its own becomes an image directive (see
+            # markdown_to_rst); inline it would be a broken link
+            raise ValueError(f"an image must stand on a line of its own: {text.strip()!r}")
         else:
             label = re.sub(r"[`<>]", "", match.group("link_text")).strip()
             markup = f"`{label} <{match.group('url')}>`__"
@@ -125,18 +130,6 @@ def markdown_to_rst(text, *, first_level=0, image_path=None):
         reStructuredText.
     """
     lines = text.splitlines()
-    fenced = False
-    for number, line in enumerate(lines, 1):
-        if line.strip().startswith("`" * 3):
-            fenced = not fenced
-        elif (
-            not fenced
-            and not _IMAGE.match(line)
-            and re.search(r"!\[[^\]]*\]\(", re.sub(r"(`+).+?\1", "", line))  # not in `code`
-        ):
-            raise ValueError(
-                f"line {number}: an image must stand on a line of its own: {line.strip()!r}"
-            )
     levels = sorted({len(m.group(1)) for m in map(_HEADING.match, lines) if m})
     rank = {level: first_level + i for i, level in enumerate(levels)}
     out, paragraph, i = [], [], 0
