@@ -28,6 +28,8 @@ from sklearn.utils.validation import (
 from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .model import prepare_points
+from .problem import Block, L1L2Penalty, Problem
+from .solvers import solve
 
 __all__ = ["BaseNMF", "PointTransformer", "resolve_device"]
 
@@ -149,6 +151,9 @@ class BaseNMF(PointTransformer):
             StrOptions({"frobenius", "kullback-leibler", "itakura-saito"}),
             Real,
         ],
+        "alpha_W": [Interval(Real, 0, None, closed="left")],
+        "alpha_H": [Interval(Real, 0, None, closed="left"), StrOptions({"same"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -160,13 +165,70 @@ class BaseNMF(PointTransformer):
     # -- what subclasses provide -------------------------------------------
 
     def _init_model(self, data, generator, rng, factors):  # pragma: no cover
+        """The model to fit: factors initialised for ``data``."""
         raise NotImplementedError
 
     def _activation_model(self, data, generator, rng):  # pragma: no cover
+        """This estimator's templates with a new activation factor for ``data``."""
         raise NotImplementedError
 
-    def _train(self, model, data, *, activations_only):  # pragma: no cover
+    def _rules(self):  # pragma: no cover
+        """The update rule of the activation factor and of the templates."""
         raise NotImplementedError
+
+    def _blocks(self, n_axes, *, activations_only, learn_templates=None):
+        """How each factor is learned (:class:`~sklearn_innmf.problem.Block`).
+
+        ``learn_templates``: with ``activations_only``, a slice of template
+        components learned on the new data (semi-supervised), the other
+        templates frozen.
+        """
+        time_rule, template_rule = self._rules()
+        blocks = [Block(0, time_rule)]
+        if not activations_only:
+            return blocks + [Block(a, template_rule) for a in range(1, n_axes)]
+        if learn_templates is not None:
+            if template_rule != "multiplicative":
+                raise ValueError(
+                    f"{type(self).__name__} cannot learn some template components "
+                    "while freezing others; use MatrixNMF."
+                )
+            blocks += [
+                Block(a, "multiplicative", learn_templates, normalize=True)
+                for a in range(1, n_axes)
+            ]
+        return blocks
+
+    def _penalties(self, data):
+        """scikit-learn's elastic-net penalties: ``alpha_H`` on the
+        activations (axis 0), ``alpha_W`` on each template axis."""
+        alpha_W = float(self.alpha_W)
+        alpha_H = alpha_W if self.alpha_H == "same" else float(self.alpha_H)
+        penalties = []
+        for a in range(len(data.uniques)):
+            alpha = alpha_H if a == 0 else alpha_W
+            if alpha > 0:
+                penalties.append(L1L2Penalty.from_alpha(a, alpha, self.l1_ratio, data))
+        return penalties
+
+    def _solver_options(self, data):
+        """Options every training loop takes (subclasses add theirs)."""
+        return dict(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            desc=type(self).__name__,
+            unit=data.scale**self._beta,
+        )
+
+    def _train(self, model, data, *, activations_only, learn_templates=None, penalties=()):
+        blocks = self._blocks(
+            len(data.uniques), activations_only=activations_only, learn_templates=learn_templates
+        )
+        problem = Problem(
+            model, data, self._beta, blocks, self._penalties(data) + list(penalties)
+        )
+        return solve(problem, **self._solver_options(data))
 
     def _configure_eval(self, model):
         """Set evaluation options (e.g. interpolation) on a copy of the model."""
@@ -201,17 +263,6 @@ class BaseNMF(PointTransformer):
         scale = float(np.mean(m, dtype=np.float64))
         return prepare_points(
             coords, m, scale=scale, device=device, dtype=self._torch_dtype
-        )
-
-    def _solver_options(self, data):
-        """Options every training loop takes."""
-        return dict(
-            beta=self._beta,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            desc=type(self).__name__,
-            unit=data.scale**self._beta,
         )
 
     def _generators(self):
@@ -273,8 +324,8 @@ class BaseNMF(PointTransformer):
 
         Returns a *new* fitted estimator of the same class whose template
         factors (every axis but axis 0) are this one's, frozen, and whose
-        activation factor (axis 0) is learned for ``X``. ``self`` is left
-        unchanged.
+        activation factor (axis 0) is learned for ``X`` (with this
+        estimator's ``alpha_H`` penalty, if any). ``self`` is left unchanged.
 
         Parameters
         ----------
@@ -288,6 +339,12 @@ class BaseNMF(PointTransformer):
         """
         check_is_fitted(self)
         X = self._validate_points(X, reset=False)
+        return self._fit_activations(X)
+
+    def _fit_activations(self, X, *, learn_templates=None, penalties=()):
+        """:meth:`fit_activations` on validated points, with options for
+        the separators: ``learn_templates`` (a slice of template components
+        learned on X, the others frozen) and extra ``penalties``."""
         device = resolve_device(self.device)
         data = self._prepare(X, device)
         new = clone(self)
@@ -296,9 +353,34 @@ class BaseNMF(PointTransformer):
                 setattr(new, name, copy.copy(getattr(self, name)))
         generator, rng = new._generators()
         model = self._activation_model(data, generator, rng).to(device)
-        result = new._train(model, data, activations_only=True)
-        new._set_fitted(model, result, data, X, template_ranges=self.coordinate_ranges_[1:])
+        result = new._train(
+            model, data, activations_only=True, learn_templates=learn_templates,
+            penalties=penalties,
+        )
+        ranges = None if learn_templates is not None else self.coordinate_ranges_[1:]
+        new._set_fitted(model, result, data, X, template_ranges=ranges)
         return new
+
+    def _frame_start(self, data, templates):
+        """Initial table activations: in each frame (unique time), every
+        component at the value that gives the model the frame's mass.
+
+        Depends on the frame's own points only, so a frame's activations do
+        not depend on the other frames. ``templates`` are the template
+        factors' values at ``data``'s unique coordinates.
+        """
+        K = templates[0].shape[1] if templates else self.n_components_
+        P = torch.ones(data.n_points, K, dtype=torch.float64, device=data.m.device)
+        for a, W in enumerate(templates, start=1):
+            P = P * W.to(torch.float64)[data.index[a]]
+        n_times = data.uniques[0].numel()
+        index = data.index[0]
+        mass = torch.zeros(n_times, dtype=torch.float64, device=P.device)
+        mass.index_add_(0, index, data.m.to(torch.float64))
+        model_mass = torch.zeros(n_times, dtype=torch.float64, device=P.device)
+        model_mass.index_add_(0, index, P.sum(dim=1))
+        start = torch.where(model_mass > 0, mass / model_mass.clamp_min(1e-300), 0.0)
+        return start[:, None].expand(n_times, K).clone()
 
     def _check_n_components(self, data):
         sizes = [u.numel() for u in data.uniques]
@@ -342,7 +424,7 @@ class BaseNMF(PointTransformer):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif not result.converged:
+        elif not result.converged and self.tol > 0:
             warnings.warn(
                 f"{type(self).__name__}: maximum number of iterations "
                 f"max_iter={self.max_iter} reached before tol={self.tol}; "

@@ -8,7 +8,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import BaseNMF
 from .factors import ImplicitFactor, TableFactor
 from .model import SeparableModel
-from .solvers import fit_gradient, fit_multiplicative
 
 __all__ = ["ImplicitNMF"]
 
@@ -77,6 +76,17 @@ class ImplicitNMF(BaseNMF):
     beta_loss : float or {"frobenius", "kullback-leibler", "itakura-saito"}, \
             default="kullback-leibler"
         The beta-divergence minimised.
+    alpha_W : float, default=0.0
+        Strength of the elastic-net penalty on the templates (every axis but
+        axis 0), with scikit-learn's ``NMF`` meaning and scaling: ``alpha_W *
+        (l1_ratio * |W|_1 + 0.5 * (1 - l1_ratio) * |W|_F^2)`` over the
+        networks' values at the unique training coordinates, times the mean
+        number of points per coordinate value.
+    alpha_H : float or "same", default="same"
+        The same on the activations (axis 0). "same" takes ``alpha_W``.
+        With ``l1_ratio=1``: L1 sparsity of the activations.
+    l1_ratio : float, default=0.0
+        Mix of L1 (1.0) and squared L2 (0.0) in both penalties.
     optimizer : {"rprop", "adam"}, default="rprop"
         Full-batch optimiser of the networks. Rprop, as in the paper's code,
         converges much faster here than Adam.
@@ -165,6 +175,9 @@ class ImplicitNMF(BaseNMF):
         architecture="separate",
         time_factor="implicit",
         beta_loss="kullback-leibler",
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
         optimizer="rprop",
         learning_rate="auto",
         max_iter=500,
@@ -181,6 +194,9 @@ class ImplicitNMF(BaseNMF):
         self.architecture = architecture
         self.time_factor = time_factor
         self.beta_loss = beta_loss
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.max_iter = max_iter
@@ -219,28 +235,25 @@ class ImplicitNMF(BaseNMF):
     def _activation_model(self, data, generator, rng):
         import copy
 
-        templates = [copy.deepcopy(f) for f in self.model_.factors[1:]]
-        d = len(data.uniques)
-        c = (1.0 / self.n_components_) ** (1.0 / d)
-        time = self._time(data.uniques[0], generator, c)
+        templates = [copy.deepcopy(f).to(data.m.device) for f in self.model_.factors[1:]]
+        if self.time_factor == "table":
+            with torch.no_grad():
+                values = [t(u) for t, u in zip(templates, data.uniques[1:])]
+            h0 = self._frame_start(data, values).cpu().to(self._torch_dtype)
+            time = TableFactor(data.uniques[0].cpu(), h0, interpolation="linear")
+        else:
+            d = len(data.uniques)
+            c = (1.0 / self.n_components_) ** (1.0 / d)
+            time = self._time(data.uniques[0], generator, c)
         return SeparableModel([time, *templates], scale=data.scale)
 
-    def _train(self, model, data, *, activations_only):
-        table_time = isinstance(model.factors[0], TableFactor)
-        implicit_axes = [
-            a for a, f in enumerate(model.factors) if isinstance(f, ImplicitFactor)
-        ]
-        if activations_only:
-            implicit_axes = [a for a in implicit_axes if a == 0]
-        options = self._solver_options(data)
-        if not implicit_axes:  # only the activation table is learned
-            return fit_multiplicative(model, data, axes=[0], **options)
-        return fit_gradient(
-            model,
-            data,
+    def _rules(self):
+        time_rule = "multiplicative" if self.time_factor == "table" else "gradient"
+        return time_rule, "gradient"
+
+    def _solver_options(self, data):
+        return dict(
+            super()._solver_options(data),
             learning_rate=self._learning_rate,
             optimizer=self.optimizer,
-            train_axes=implicit_axes,
-            table_axes=[0] if table_time else [],
-            **options,
         )

@@ -9,7 +9,6 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import BaseNMF
 from .factors import TableFactor
 from .model import SeparableModel
-from .solvers import fit_multiplicative
 
 __all__ = ["MatrixNMF"]
 
@@ -42,6 +41,19 @@ class MatrixNMF(BaseNMF):
         "nndsvda" when the points fill a (t, f) grid and
         ``n_components <= min(n_times, n_freqs)``, else "random". The NNDSVD
         variants need a full grid. "custom" takes ``fit(X, factors=[H, W])``.
+    alpha_W : float, default=0.0
+        Strength of the penalty on the templates W (every axis but axis 0),
+        as scikit-learn's ``NMF(alpha_W=...)``: ``alpha_W * (l1_ratio *
+        |W|_1 + 0.5 * (1 - l1_ratio) * |W|_F^2)`` times the mean number of
+        points per template coordinate value (sklearn's ``n_samples`` on a
+        full grid). 0 means no penalty.
+    alpha_H : float or "same", default="same"
+        The same on the activations H (axis 0; times the mean number of
+        points per unique time, sklearn's ``n_features``). "same" takes
+        ``alpha_W``'s value. With ``l1_ratio=1`` this is the L1 sparsity
+        penalty on activations (Smaragdis & Venkataramani 2017, eq. 5).
+    l1_ratio : float, default=0.0
+        Mix of L1 (1.0) and squared L2 (0.0) in both penalties.
     max_iter : int, default=200
         Maximum number of iterations.
     tol : float, default=1e-4
@@ -133,6 +145,9 @@ class MatrixNMF(BaseNMF):
         *,
         beta_loss="kullback-leibler",
         init=None,
+        alpha_W=0.0,
+        alpha_H="same",
+        l1_ratio=0.0,
         max_iter=200,
         tol=1e-4,
         interpolation="linear",
@@ -144,6 +159,9 @@ class MatrixNMF(BaseNMF):
         self.n_components = n_components
         self.beta_loss = beta_loss
         self.init = init
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
         self.max_iter = max_iter
         self.tol = tol
         self.interpolation = interpolation
@@ -216,22 +234,19 @@ class MatrixNMF(BaseNMF):
         return SeparableModel(tables, scale=data.scale)
 
     def _activation_model(self, data, generator, rng):
-        K = self.n_components_
         templates = []
         with torch.no_grad():
             fitted = self._eval_model(self._torch_dtype, torch.device("cpu"))
             for a in range(1, len(data.uniques)):
                 u = data.uniques[a].cpu()
                 templates.append(TableFactor(u, fitted.factors[a](u).clone(), self.interpolation))
-        # sklearn's NMF.transform starts H at sqrt(mean / K); here m is normalised
-        n_times = data.uniques[0].numel()
-        h0 = torch.full((n_times, K), (1.0 / K) ** 0.5, dtype=self._torch_dtype)
+        values = [t.values.to(data.m.device) for t in templates]
+        h0 = self._frame_start(data, values).cpu().to(self._torch_dtype)
         time = TableFactor(data.uniques[0].cpu(), h0, self.interpolation)
         return SeparableModel([time, *templates], scale=data.scale)
 
-    def _train(self, model, data, *, activations_only):
-        axes = [0] if activations_only else None
-        return fit_multiplicative(model, data, axes=axes, **self._solver_options(data))
+    def _rules(self):
+        return "multiplicative", "multiplicative"
 
     def _configure_eval(self, model):
         for f in model.factors:

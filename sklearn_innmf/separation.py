@@ -9,7 +9,7 @@ waveforms through STFT points.
 """
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -20,15 +20,15 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import BaseNMF, PointTransformer, resolve_device
+from ._base import BaseNMF, PointTransformer
 from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .factors import TableFactor
-from .implicit import _NETWORK_CONSTRAINTS, _network
+from .implicit import _NETWORK_CONSTRAINTS, ImplicitNMF
 from .matrix import MatrixNMF
-from .model import SeparableModel, prepare_points
+from .model import SeparableModel
+from .problem import CoactivityPenalty, L1L2Penalty
 from .representations import STFTSynthesizer, stft_points
-from .solvers import fit_gradient, fit_multiplicative
 
 __all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate_waveforms"]
 
@@ -63,6 +63,27 @@ class SupervisedSeparator(PointTransformer):
         smooth implicit neural function of time for all points, learned by
         Rprop, for signals without frames (every point at its own time); the
         result then depends on all points.
+    sparsity : float, default=0.0
+        L1 penalty on the mixture's activations (Smaragdis & Venkataramani
+        2017, eq. 5): ``sparsity * sum H`` is added to the divergence summed
+        over points, with every template scaled to mean 1 over its training
+        range and each frame's magnitudes to mean 1 ("frames"; the mixture's
+        mean with "implicit"). Larger values explain each frame with fewer
+        components.
+    cross_source_penalty : float, default=0.0
+        Penalty on two sources being active in the same frame (ibid., eq. 9):
+        ``cross_source_penalty * sum_t sum_{s < r} S_s(t) S_r(t)``, with
+        ``S_s(t)`` the summed activations of source s, in the units of
+        ``sparsity``.
+    n_free_components : int, default=0
+        Semi-supervised separation: this many extra components whose
+        templates *and* activations are learned on the mixture, for what no
+        source's training data explains (noise, an instrument without
+        training data). ``transform`` returns them as one more output
+        column, ``source_unknown``, and ``fit`` may then be given a single
+        source. The free templates are shared by all frames, so the mixture
+        is solved in one piece (not frame by frame): a frame's result then
+        depends on the other frames.
     max_iter : int, default=200
         "frames": the number of multiplicative updates of every frame (a
         fixed number, so no frame's result depends on a global stopping
@@ -95,7 +116,11 @@ class SupervisedSeparator(PointTransformer):
     ----------
     classes_ : ndarray of shape (n_sources,)
         The source labels, sorted; column ``d + s`` of ``transform`` is
-        source ``classes_[s]``.
+        source ``classes_[s]`` (then ``source_unknown`` with
+        ``n_free_components``).
+    template_norms_ : list of ndarray of shape (n_known_components,)
+        Per template axis, the mean of each source component over its
+        training range; templates are divided by it in ``transform``.
     estimators_ : list of estimator objects
         The fitted clone of ``estimator`` for each class.
     n_components_per_source_ : list of int
@@ -168,6 +193,9 @@ class SupervisedSeparator(PointTransformer):
         },
         **_NETWORK_CONSTRAINTS,
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "sparsity": [Interval(Real, 0, None, closed="left")],
+        "cross_source_penalty": [Interval(Real, 0, None, closed="left")],
+        "n_free_components": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -175,6 +203,9 @@ class SupervisedSeparator(PointTransformer):
         estimator=None,
         *,
         activations="frames",
+        sparsity=0.0,
+        cross_source_penalty=0.0,
+        n_free_components=0,
         max_iter=200,
         tol=1e-4,
         encoding_size=10,
@@ -188,6 +219,9 @@ class SupervisedSeparator(PointTransformer):
     ):
         self.estimator = estimator
         self.activations = activations
+        self.sparsity = sparsity
+        self.cross_source_penalty = cross_source_penalty
+        self.n_free_components = n_free_components
         self.max_iter = max_iter
         self.tol = tol
         self.encoding_size = encoding_size
@@ -260,8 +294,14 @@ class SupervisedSeparator(PointTransformer):
                     f"point(s) failed: {exc}"
                 ) from exc
             estimators.append(est)
+        if self.n_free_components and "unknown" in [str(c) for c in classes]:
+            raise ValueError(
+                "y has a source labelled 'unknown', the name of the free components' "
+                "output with n_free_components > 0; rename that source."
+            )
         self.classes_ = classes
         self.estimators_ = estimators
+        self.template_norms_ = self._template_norms(estimators, X.shape[1] - 1)
         self.n_components_per_source_ = [int(_n_components(e)) for e in estimators]
         self.n_iter_ = max(int(getattr(e, "n_iter_", 1)) for e in estimators)
         return self
@@ -281,151 +321,171 @@ class SupervisedSeparator(PointTransformer):
         return self._validate_points(X, reset=False)
 
     def _output_names(self):
-        return [f"source_{c}" for c in self.classes_]
+        names = [f"source_{c}" for c in self.classes_]
+        return names + (["source_unknown"] if self.n_free_components else [])
 
     def _templates(self, uniques):
-        """Templates of all sources at the template axes' unique coordinates.
+        """Every source's templates at the template axes' coordinates, each
+        component scaled to mean 1 over its training range (``template_norms_``),
+        so that activations of all sources are on one scale (the sparsity and
+        cross-source penalties compare them).
 
-        Returns a list over axes 1..d-1 of float64 arrays (n_a, K_total).
+        Returns a list over axes 1..d-1 of float64 arrays (n_a, K_known).
         """
         return [
             np.hstack([np.asarray(e.factor(a, u), dtype=np.float64) for e in self.estimators_])
+            / self.template_norms_[a - 1]
             for a, u in enumerate(uniques, start=1)
         ]
+
+    def _template_norms(self, estimators, d):
+        """Mean of each template over 512 points of its training range:
+        a scale that does not depend on the mixture's points."""
+        norms = []
+        for a in range(1, d):
+            parts = []
+            for e in estimators:
+                lo, hi = e.coordinate_ranges_[a] if hasattr(e, "coordinate_ranges_") else (0, 1)
+                G = np.asarray(e.factor(a, np.linspace(lo, hi, 512)), dtype=np.float64)
+                parts.append(G.mean(axis=0))
+            n = np.concatenate(parts)
+            norms.append(np.where(n > 0, n, 1.0))
+        return norms
+
+    def _joint(self, uniques, W, dtype):
+        """A fitted factorisation holding every source's templates, frozen,
+        at the mixture's coordinates (plus ``n_free_components`` free ones):
+        the separator solves the mixture with its ``_fit_activations``."""
+        K_known = sum(self.n_components_per_source_)
+        K = K_known + self.n_free_components
+        d = len(uniques)
+        seed = self._seed()
+        if self.activations == "frames":
+            joint = MatrixNMF(
+                K, beta_loss=self._beta, max_iter=self.max_iter, tol=0.0,
+                interpolation=None, random_state=seed, device=self.device,
+                dtype="float64", verbose=self.verbose,
+            )
+        else:
+            joint = ImplicitNMF(
+                K, encoding_size=self.encoding_size, hidden_size=self.hidden_size,
+                n_layers=self.n_layers, architecture=self.architecture,
+                beta_loss=self._beta, learning_rate=self.learning_rate,
+                max_iter=self.max_iter, tol=self.tol, random_state=seed,
+                device=self.device, dtype="float32", verbose=self.verbose,
+            )
+        rng = np.random.RandomState(seed)
+        tables = []
+        for u, w in zip(uniques[1:], W):
+            free = 0.5 + rng.random_sample((u.size, self.n_free_components))
+            values = np.hstack([w, free / free.mean(axis=0)]) if self.n_free_components else w
+            tables.append(
+                TableFactor(torch.as_tensor(u), torch.as_tensor(values).to(joint._torch_dtype), None)
+            )
+        time = TableFactor(
+            torch.zeros(1, dtype=torch.float64), torch.ones(1, K, dtype=joint._torch_dtype)
+        )
+        joint.model_ = SeparableModel([time, *tables])
+        joint.n_components_ = K
+        joint.n_features_in_ = d + 1
+        joint.coordinate_ranges_ = [(0.0, 0.0)] + [(float(u.min()), float(u.max())) for u in uniques[1:]]
+        return joint
+
+    def _seed(self):
+        if self.random_state is None:
+            return None
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _penalties(self):
+        bounds = np.cumsum([0, *self.n_components_per_source_])
+        groups = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        if self.n_free_components:
+            groups.append(slice(int(bounds[-1]), int(bounds[-1]) + self.n_free_components))
+        penalties = []
+        if self.sparsity > 0:
+            penalties.append(L1L2Penalty(0, l1=self.sparsity))
+        if self.cross_source_penalty > 0 and len(groups) > 1:
+            penalties.append(CoactivityPenalty(groups, self.cross_source_penalty))
+        return penalties
 
     def _source_models(self, X):
         """Each source's part of the model at X's points, in X's unit of m.
 
-        Returns an array (n_points, n_sources), float64.
+        Returns an array (n_points, n_outputs), float64.
         """
         coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
         uniques, inverse = unique_coordinates(coords)
         W = self._templates(uniques[1:])
+        joint = self._joint(uniques, W, X.dtype)
+        learn = None
+        if self.n_free_components:
+            learn = slice(sum(self.n_components_per_source_), None)
+        if self.activations == "frames" and learn is None:
+            return self._frame_models(joint, coords, m, inverse[0], uniques[0].size)
+        # one fit of all points: implicit activations, or free templates
+        # shared by every frame
         if self.activations == "frames":
-            return self._frame_models(coords, m, uniques, inverse, W)
-        P = self._products(W, inverse, slice(None))
-        H = self._implicit_activations(coords, m, uniques, inverse[0], W, P)
-        return self._per_source(H * P)
+            m_fit, frame_mean = _frame_normalised(m, inverse[0], uniques[0].size)
+        else:
+            m_fit, frame_mean = m, np.ones(uniques[0].size)
+        V = np.zeros((len(m), len(self._output_names())))
+        if np.any(m_fit > 0):
+            fitted = self._solve(joint, coords, m_fit, learn)
+            V = self._per_source(self._components(fitted, coords)) * frame_mean[inverse[0], None]
+        return V
 
-    def _products(self, W, inverse, rows):
-        """prod over template axes of the templates, per point and component."""
-        K = sum(self.n_components_per_source_)
-        n = inverse[0][rows].shape[0]
-        P = np.ones((n, K))
-        for a, Wa in enumerate(W, start=1):
-            P *= Wa[inverse[a][rows]]
-        return P
+    def _solve(self, joint, coords, m, learn):
+        """The joint model's activations (and free templates) for these points."""
+        X = np.column_stack([coords, m])
+        with warnings.catch_warnings():
+            if self.activations == "frames":  # a fixed number of updates, by design
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            return joint._fit_activations(X, learn_templates=learn, penalties=self._penalties())
+
+    @staticmethod
+    def _components(fitted, coords):
+        return fitted._components_at(coords, np.float64)
 
     def _per_source(self, terms):
-        """Sum the component terms (n, K) of each source: (n, n_sources)."""
-        bounds = np.cumsum([0, *self.n_components_per_source_])
+        """Sum the component terms (n, K) of each output: (n, n_outputs)."""
+        sizes = list(self.n_components_per_source_)
+        if self.n_free_components:
+            sizes.append(self.n_free_components)
+        bounds = np.cumsum([0, *sizes])
         return np.stack(
             [terms[:, lo:hi].sum(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:])], axis=1
         )
 
-    def _frame_models(self, coords, m, uniques, inverse, W):
+    def _frame_models(self, joint, coords, m, t_index, n_frames):
         """The sources' models with a free activation per frame, frame by frame.
 
-        Each frame's magnitudes are divided by their own mean and its
-        activations start at the same value for all components, scaled so
-        that the frame's model has the frame's total: the multiplicative
-        updates are then scale-equivariant, and no number used for a frame
-        depends on another frame. Frames are solved in chunks of about
-        ``_CHUNK`` points (memory O(_CHUNK * K)); the updates of a frame only
-        sum over its own points, so chunking does not change its result.
+        Each frame's magnitudes are divided by their own mean, and the joint
+        model's activation fit starts each frame at the value that gives it
+        the frame's mass: the multiplicative updates are then
+        scale-equivariant, and no number used for a frame depends on another
+        frame. Frames are solved in chunks of about ``_CHUNK`` points (memory
+        O(_CHUNK * K)); the updates of a frame only sum over its own points,
+        so chunking does not change its result. Silent frames are not
+        solved (their model is 0).
         """
-        n_frames = uniques[0].size
-        t_index = inverse[0]
+        m_norm, frame_mean = _frame_normalised(m, t_index, n_frames)
         counts = np.bincount(t_index, minlength=n_frames)
-        frame_mean = np.bincount(t_index, weights=m, minlength=n_frames) / counts
-        frame_mean[frame_mean == 0] = 1.0
-        m_norm = m / frame_mean[t_index]
-
-        device = resolve_device(self.device)
-        K = sum(self.n_components_per_source_)
-        V = np.empty((len(m), len(self.n_components_per_source_)))
+        V = np.zeros((len(m), len(self._output_names())))
         group = (np.cumsum(counts) - counts) // _CHUNK
         bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
         order = np.argsort(t_index, kind="stable")
         row_bounds = np.concatenate([[0], np.cumsum(counts)])
-        # the templates' tables hold every coordinate of X: exact look-ups
-        templates = [
-            TableFactor(torch.as_tensor(u), torch.as_tensor(w)) for u, w in zip(uniques[1:], W)
-        ]
+        audible = np.bincount(t_index, weights=m, minlength=n_frames) > 0
         for lo, hi in zip(bounds[:-1], bounds[1:]):
             rows = order[row_bounds[lo] : row_bounds[hi]]
-            local = t_index[rows] - lo
-            P = self._products(W, inverse, rows)
-            mass = np.bincount(local, weights=m_norm[rows], minlength=hi - lo)
-            model_mass = np.bincount(local, weights=P.sum(axis=1), minlength=hi - lo)
-            start = np.divide(mass, model_mass, out=np.zeros(hi - lo), where=model_mass > 0)
-            h0 = torch.as_tensor(np.repeat(start[:, None], K, axis=1))
-            time = TableFactor(torch.as_tensor(uniques[0][lo:hi]), h0)
-            model = SeparableModel([time, *templates]).to(device)
-            data = prepare_points(
-                coords[rows], m_norm[rows], scale=1.0, device=device, dtype=torch.float64
-            )
-            fit_multiplicative(
-                model,
-                data,
-                beta=self._beta,
-                max_iter=self.max_iter,
-                tol=0.0,
-                axes=[0],
-                verbose=self.verbose,
-                desc="SupervisedSeparator",
-            )
-            H = model.factors[0].values.detach().cpu().numpy()[local]
+            rows = rows[audible[t_index[rows]]]
+            if rows.size == 0:
+                continue
+            fitted = self._solve(joint, coords[rows], m_norm[rows], None)
+            terms = self._components(fitted, coords[rows])
             # back to X's unit of m
-            V[rows] = self._per_source(H * P) * frame_mean[t_index[rows], None]
+            V[rows] = self._per_source(terms) * frame_mean[t_index[rows], None]
         return V
-
-    def _implicit_activations(self, coords, m, uniques, t_index, W, P):
-        """Activations as one implicit function of time, for all points."""
-        device = resolve_device(self.device)
-        scale = float(np.mean(m))
-        if scale == 0:
-            return np.zeros_like(P)
-        K = P.shape[1]
-        generator = torch.Generator()
-        if self.random_state is not None:
-            rng = check_random_state(self.random_state)
-            generator.manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
-        else:
-            generator.seed()
-        mean_model = float(np.mean(P.sum(axis=1)))
-        init_value = 1.0 / mean_model if mean_model > 0 else 1.0 / K
-        time = _network(self, K, uniques[0], generator, init_value).to(torch.float32)
-        templates = [
-            TableFactor(torch.as_tensor(u), torch.as_tensor(w, dtype=torch.float32))
-            for u, w in zip(uniques[1:], W)
-        ]
-        model = SeparableModel([time, *templates], scale=scale).to(device)
-        data = prepare_points(coords, m, scale=scale, device=device, dtype=torch.float32)
-        result = fit_gradient(
-            model,
-            data,
-            beta=self._beta,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            learning_rate=self.learning_rate,
-            optimizer="rprop",
-            train_axes=[0],
-            verbose=self.verbose,
-            desc="activations",
-        )
-        if not result.converged and not result.nonfinite:
-            warnings.warn(
-                f"SupervisedSeparator: maximum number of iterations max_iter="
-                f"{self.max_iter} reached before tol={self.tol} in the implicit "
-                "activation fit; increase max_iter to improve convergence.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        with torch.no_grad():
-            time64 = model.factors[0].to(device="cpu", dtype=torch.float64)
-            H_unique = time64(torch.as_tensor(uniques[0])).numpy()
-        return H_unique[t_index] * scale
 
     def _masks(self, X):
         """Wiener masks (n_points, n_sources), and the models they come from."""
@@ -530,6 +590,15 @@ class SupervisedSeparator(PointTransformer):
         if truth.min() < 0:
             raise ValueError("y has negative values; source magnitudes are >= 0.")
         return truth
+
+
+def _frame_normalised(m, t_index, n_frames):
+    """``m`` divided by the mean of its frame, and those means (1 where a
+    frame is silent)."""
+    counts = np.bincount(t_index, minlength=n_frames)
+    frame_mean = np.bincount(t_index, weights=m, minlength=n_frames) / np.maximum(counts, 1)
+    frame_mean[frame_mean == 0] = 1.0
+    return m / frame_mean[t_index], frame_mean
 
 
 def _n_components(estimator):

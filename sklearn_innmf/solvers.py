@@ -1,8 +1,9 @@
 """Training loops: multiplicative updates for table factors, gradient steps
 (Rprop or Adam) for implicit ones, and the stopping rules.
 
-Functions of a :class:`~sklearn_innmf.model.SeparableModel` and a
-:class:`~sklearn_innmf.model.PointData`; they know nothing of sklearn.
+Functions of a :class:`~sklearn_innmf.problem.Problem` (a model, its points,
+the loss, penalties and the update rule of each block); they know nothing of
+sklearn.
 """
 
 import functools
@@ -14,7 +15,13 @@ import torch
 
 from .divergences import EPSILON, beta_divergence
 
-__all__ = ["FitResult", "multiplicative_update", "fit_multiplicative", "fit_gradient"]
+__all__ = [
+    "FitResult",
+    "multiplicative_update",
+    "solve",
+    "solve_multiplicative",
+    "solve_gradient",
+]
 
 _EPS64 = float(np.finfo(np.float64).eps)
 # convergence is checked every _CHECK_EVERY iterations, as in sklearn's NMF
@@ -40,13 +47,20 @@ def _gamma(beta):
     return 1.0
 
 
-def multiplicative_update(values, axis, data, beta, *, with_loss=True):
-    """One multiplicative update of ``values[axis]`` in place.
+def multiplicative_update(
+    values, axis, data, beta, *, with_loss=True, columns=slice(None), terms=None
+):
+    """One multiplicative update of ``values[axis][:, columns]`` in place.
 
-    The other factors are held fixed. On a grid this is sklearn's dense
-    update (masked if the grid is not full); on scattered points the same sums
-    are taken over the observed points with ``index_add_``, so memory is
-    O(n_points * K) and no grid is built.
+    The other factors (and the other components) are held fixed. On a grid
+    this is sklearn's dense update (masked if the grid is not full); on
+    scattered points the same sums are taken over the observed points with
+    ``index_add_``, so memory is O(n_points * K) and no grid is built.
+
+    ``terms``, a pair of lists ``(numerator_terms, denominator_terms)`` (see
+    :meth:`~sklearn_innmf.problem.Problem.mu_terms`), are added in order to
+    the numerator and the denominator: the penalties' parts, as sklearn adds
+    ``l1_reg`` and ``l2_reg * W`` to its denominator.
 
     Entries that fall below the smallest normal number of the dtype
     (``torch.finfo(dtype).tiny``, 1.2e-38 in float32) are set to 0, where MU
@@ -61,6 +75,7 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
         update (it shares the reconstruction the update needs).
     """
     G = values[axis]
+    every = columns == slice(None)
     if data.grid is not None:
         # work in the grid's own (contiguous) orientation; the final
         # products are arranged by _grid_product
@@ -75,6 +90,8 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
             torch.mm(other, G.T, out=WH)
         loss = beta_divergence(V, WH, beta, weight=mask) if with_loss else None
         num, den = _ratio_terms(V, WH, beta, mask)
+        if not every:
+            other = other[:, columns]
         numerator = _grid_product(num, other, axis)
         if den is None:  # KL on a full grid: the denominator is a column sum,
             # one row broadcast over the rows of the numerator (as sklearn)
@@ -93,9 +110,19 @@ def multiplicative_update(values, axis, data, beta, *, with_loss=True):
         loss = beta_divergence(data.m, mhat, beta) if with_loss else None
         num, den = _ratio_terms(data.m, mhat, beta, None)
         idx = data.index[axis]
-        numerator = torch.zeros_like(G).index_add_(0, idx, num[:, None] * P)
+        if not every:
+            P = P[:, columns]
+        shape = (G.shape[0], P.shape[1])
+        numerator = G.new_zeros(shape).index_add_(0, idx, num[:, None] * P)
         den_terms = P if den is None else den[:, None] * P
-        denominator = torch.zeros_like(G).index_add_(0, idx, den_terms)
+        denominator = G.new_zeros(shape).index_add_(0, idx, den_terms)
+    if terms is not None:
+        for t in terms[0]:
+            numerator = numerator + t
+        for t in terms[1]:
+            denominator = denominator + t
+    if not every:
+        G = G[:, columns]
     # sklearn's denominator[denominator == 0] = EPSILON, without a boolean
     # index; then delta = numerator / denominator in the numerator's array
     denominator.masked_fill_(denominator == 0, EPSILON)
@@ -188,32 +215,105 @@ def _converged(losses, n_points, tol):
     return (err[1] - err[2]) / max(err[0], 1e-300) < tol
 
 
-def fit_multiplicative(
-    model, data, *, beta, max_iter, tol, axes=None, verbose=0, desc="MU", unit=1.0
+
+
+def solve(
+    problem,
+    *,
+    max_iter,
+    tol,
+    learning_rate=1e-2,
+    optimizer="rprop",
+    n_mu=3,
+    verbose=0,
+    desc="fit",
+    unit=1.0,
 ):
-    """Multiplicative updates of the table factors in ``axes`` (all by default).
+    """Solve a :class:`~sklearn_innmf.problem.Problem`.
 
-    The loss is recorded after 0, 10, 20, ... iterations and at the end, and
-    training stops on sklearn's rule at those checks.
-
-    ``unit`` converts the displayed loss to the user's units. Axes are
-    updated in order in each iteration (axis 0, the activations,
-    first, as sklearn updates W before H). Factors not in ``axes`` are held
-    fixed (evaluated once).
+    With no "gradient" block, multiplicative updates of the "multiplicative"
+    blocks (:func:`solve_multiplicative`); otherwise gradient steps of the
+    networks, each followed by ``n_mu`` multiplicative updates of the table
+    blocks (:func:`solve_gradient`).
     """
-    d = len(model.factors)
-    axes = list(range(d)) if axes is None else list(axes)
+    if problem.blocks_with("gradient"):
+        return solve_gradient(
+            problem,
+            max_iter=max_iter,
+            tol=tol,
+            learning_rate=learning_rate,
+            optimizer=optimizer,
+            n_mu=n_mu,
+            verbose=verbose,
+            desc=desc,
+            unit=unit,
+        )
+    return solve_multiplicative(
+        problem, max_iter=max_iter, tol=tol, verbose=verbose, desc=desc, unit=unit
+    )
+
+
+def _update_blocks(problem, values, blocks, *, first_with_loss):
+    """One multiplicative update of each block, in order; the loss of the
+    state before them (measured by the first update) if asked."""
+    loss = None
+    for i, b in enumerate(blocks):
+        terms = problem.mu_terms(values, b.axis, b.columns) if problem.penalties else None
+        out = multiplicative_update(
+            values,
+            b.axis,
+            problem.data,
+            problem.beta,
+            with_loss=first_with_loss and i == 0,
+            columns=b.columns,
+            terms=terms,
+        )
+        if i == 0:
+            loss = out
+        if b.normalize:
+            _normalize(values, b)
+    return loss
+
+
+def _normalize(values, block):
+    """Columns of a template block to unit sum, the activations scaled to
+    match (the model is unchanged)."""
+    G = values[block.axis][:, block.columns]
+    norms = G.sum(dim=0)
+    norms = torch.where(norms > 0, norms, torch.ones_like(norms))
+    G.div_(norms)
+    values[0][:, block.columns].mul_(norms)
+
+
+def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1.0):
+    """Multiplicative updates of the problem's "multiplicative" blocks.
+
+    The loss (the mean divergence, without penalties, as sklearn measures
+    it) is recorded after 0, 10, 20, ... iterations and at the end, and
+    training stops on sklearn's rule at those checks. Blocks are updated in
+    their order in each iteration (the activations first, as sklearn updates
+    W before H); everything else is held fixed (evaluated once).
+
+    ``unit`` converts the displayed loss to the user's units.
+    """
+    blocks = problem.blocks_with("multiplicative")
+    data = problem.data
     result = FitResult()
     bar = _progress(verbose, max_iter, desc)
+    axes = sorted({b.axis for b in blocks})
     with torch.no_grad():
-        values = model.values(data.uniques)
-        tables = {a: model.factors[a].values.data for a in axes}
+        values = problem.values()
+        tables = {a: problem.table(a) for a in axes}
         for a in axes:
             values[a] = tables[a]
+        if not blocks:  # nothing to learn: the loss of the given state
+            result.losses.append(float(problem.divergence(values)))
+            result.converged = True
+            return result
         last_finite, last_finite_it = None, 0
         for it in range(max_iter + 1):
             if it == max_iter:
-                loss = float(data.loss(values, beta))
+                loss = float(problem.divergence(values))
                 result.n_iter = max_iter
                 if math.isfinite(loss):
                     result.losses.append(loss)
@@ -229,9 +329,7 @@ def fit_multiplicative(
             # costs a logarithm per point), with the first update, so it is
             # the state before it: keep that state to return to
             before = {a: tables[a].clone() for a in axes} if check else None
-            loss = multiplicative_update(values, axes[0], data, beta, with_loss=check)
-            for a in axes[1:]:
-                multiplicative_update(values, a, data, beta, with_loss=False)
+            loss = _update_blocks(problem, values, blocks, first_with_loss=check)
             if check:
                 result.losses.append(float(loss))
                 if bar is not None:
@@ -258,93 +356,94 @@ def fit_multiplicative(
     return result
 
 
-def fit_gradient(
-    model,
-    data,
+def solve_gradient(
+    problem,
     *,
-    beta,
     max_iter,
     tol,
     learning_rate,
     optimizer="rprop",
-    train_axes,
-    table_axes=(),
     n_mu=3,
     verbose=0,
     desc="fit",
     unit=1.0,
 ):
-    """Gradient training of the implicit factors in ``train_axes``.
+    """Gradient training of the problem's "gradient" blocks (the networks).
 
-    After each gradient step, the table factors in ``table_axes`` get ``n_mu``
-    multiplicative updates with the implicit factors fixed (subnormal table
-    entries are set to 0, see :func:`multiplicative_update`). Training stops
-    when the loss improved by less than ``tol`` (relative) over the last 10
-    iterations (a loss that rose is not convergence). A non-finite loss
-    restores the last finite state (networks and tables) and stops.
+    Each step minimises the objective (divergence + penalties). After each
+    step's backward pass, the "multiplicative" blocks get ``n_mu``
+    multiplicative updates with the networks' outputs of that step (subnormal
+    table entries are set to 0, see :func:`multiplicative_update`). The
+    divergence is recorded at every step; training stops when the objective
+    decreased by less than ``tol`` (relative) over the last 10 steps (a rise
+    is not convergence). A non-finite loss restores the last finite state
+    (networks and tables) and stops.
     """
-    params = [p for a in train_axes for p in model.factors[a].parameters()]
+    params = problem.gradient_parameters()
     for p in params:
         p.requires_grad_(True)
     if optimizer == "rprop":
         opt = torch.optim.Rprop(params, lr=learning_rate)
     else:
         opt = torch.optim.Adam(params, lr=learning_rate)
+    mu_blocks = problem.blocks_with("multiplicative")
     result = FitResult()
+    objectives = []
     bar = _progress(verbose, max_iter, desc)
-    tables = {a: model.factors[a].values.data for a in table_axes}
+    tables = {b.axis: problem.table(b.axis) for b in mu_blocks}
     state = params + list(tables.values())
     last_good = [p.detach().clone() for p in state]
-    for it in range(max_iter + 1):
-        opt.zero_grad(set_to_none=True)
-        values = model.values(data.uniques)
-        loss = data.loss(values, beta)
-        loss_value = float(loss.detach())
-        if not math.isfinite(loss_value):
+    try:
+        for it in range(max_iter + 1):
+            opt.zero_grad(set_to_none=True)
+            values = problem.values()
+            divergence = problem.divergence(values)
+            extra = problem.penalty(values)
+            objective = divergence if extra is None else divergence + extra
+            loss_value = float(divergence.detach())
+            objective_value = float(objective.detach())
+            if not (math.isfinite(loss_value) and math.isfinite(objective_value)):
+                with torch.no_grad():
+                    for p, good in zip(state, last_good):
+                        p.copy_(good)
+                result.nonfinite = True
+                result.n_iter = max(it - 1, 0)
+                break
+            result.losses.append(loss_value)
+            objectives.append(objective_value)
+            if bar is not None and it % _CHECK_EVERY == 0:
+                bar.set_postfix(loss=f"{unit * loss_value:.4g}")
+            n_done = len(objectives) - 1
+            if tol > 0 and n_done >= _CHECK_EVERY and n_done % _CHECK_EVERY == 0:
+                previous = objectives[-1 - _CHECK_EVERY]
+                if 0.0 <= previous - objective_value < tol * abs(previous):
+                    result.converged = True
+                    result.n_iter = it
+                    break
+            if it == max_iter:
+                result.n_iter = max_iter
+                break
             with torch.no_grad():
                 for p, good in zip(state, last_good):
-                    p.copy_(good)
-            result.nonfinite = True
-            result.n_iter = max(it - 1, 0)
-            break
-        result.losses.append(loss_value)
-        if bar is not None and it % _CHECK_EVERY == 0:
-            bar.set_postfix(loss=f"{unit * loss_value:.4g}")
-        n_done = len(result.losses) - 1
-        if (
-            tol > 0
-            and n_done >= _CHECK_EVERY
-            and n_done % _CHECK_EVERY == 0
-            and abs(result.losses[-1 - _CHECK_EVERY] - loss_value)
-            < tol * abs(result.losses[-1 - _CHECK_EVERY])
-        ):
-            result.converged = True
-            result.n_iter = it
-            break
-        if it == max_iter:
-            result.n_iter = max_iter
-            break
-        with torch.no_grad():
-            for p, good in zip(state, last_good):
-                good.copy_(p)
-        if params:
-            loss.backward()
-        if tables:
-            # the table's updates use this step's network outputs (no second
-            # forward pass), then the networks take their step
-            with torch.no_grad():
-                values = [v.detach() for v in values]
-                for a in table_axes:
-                    values[a] = tables[a]
-                for _ in range(n_mu):
-                    for a in table_axes:
-                        multiplicative_update(values, a, data, beta, with_loss=False)
-        if params:
-            opt.step()
+                    good.copy_(p)
+            if params:
+                objective.backward()
+            if mu_blocks:
+                # the tables' updates use this step's network outputs (no
+                # second forward pass), then the networks take their step
+                with torch.no_grad():
+                    values = [v.detach() for v in values]
+                    for a, table in tables.items():
+                        values[a] = table
+                    for _ in range(n_mu):
+                        _update_blocks(problem, values, mu_blocks, first_with_loss=False)
+            if params:
+                opt.step()
+            if bar is not None:
+                bar.update(1)
+    finally:
+        for p in params:
+            p.requires_grad_(False)
         if bar is not None:
-            bar.update(1)
-    for p in params:
-        p.requires_grad_(False)
-    if bar is not None:
-        bar.close()
+            bar.close()
     return result

@@ -1,0 +1,312 @@
+"""The problem the solvers solve: a model, its data, a loss and update rules.
+
+A :class:`Problem` is
+
+    objective = mean beta-divergence(m | model) + sum of penalties
+
+over a :class:`~sklearn_innmf.model.SeparableModel` and its
+:class:`~sklearn_innmf.model.PointData`, with a :class:`Block` for each factor
+(or range of components within a factor) that says how it is learned:
+
+* ``"multiplicative"``: a table factor, updated by the multiplicative rule of
+  the beta-divergence, to which each penalty adds its numerator and
+  denominator terms (as scikit-learn adds ``l1_reg_W`` and ``l2_reg_W``);
+* ``"gradient"``: an implicit factor, whose network takes gradient steps on
+  the objective (each penalty gives its value, autograd the rest);
+* ``"frozen"``: held fixed.
+
+A penalty is an object with two methods (see :class:`Penalty`):
+``value(values, problem)`` for gradient training, and
+``mu_terms(values, axis, columns, problem)`` for the multiplicative rule.
+Penalties are stated in the user's units (the magnitudes as given, the
+activations carrying the magnitude scale); the problem's ``unit_factor``
+converts them to the normalised units the solvers work in. This module knows
+nothing of sklearn.
+"""
+
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = [
+    "RULES",
+    "Block",
+    "Problem",
+    "Penalty",
+    "L1L2Penalty",
+    "CoactivityPenalty",
+]
+
+#: The update rules a block can have.
+RULES = ("multiplicative", "gradient", "frozen")
+
+
+@dataclass(frozen=True)
+class Block:
+    """How one factor, or a range of its components, is learned.
+
+    Parameters
+    ----------
+    axis : int
+        The factor (0 = activations).
+    rule : {"multiplicative", "gradient", "frozen"}
+        How the block is learned. "multiplicative" needs a table factor
+        (a ``values`` parameter of shape (n_values, K)); "gradient" needs a
+        factor with trainable parameters and covers the whole factor.
+    columns : slice, default=slice(None)
+        The components of the block.
+    normalize : bool, default=False
+        "multiplicative" on a template axis (axis > 0) only: after each
+        update, divide each column by its sum and multiply the matching
+        activations (axis 0) by it, so the model is unchanged and a
+        penalty on the activations cannot be evaded by growing templates.
+    """
+
+    axis: int
+    rule: str
+    columns: slice = field(default_factory=lambda: slice(None))
+    normalize: bool = False
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise ValueError(f"rule={self.rule!r} is not one of {RULES}.")
+        if self.normalize and (self.axis == 0 or self.rule != "multiplicative"):
+            raise ValueError("normalize=True is for multiplicative blocks of a template axis.")
+
+
+class Penalty:
+    """A term added to the objective (base class).
+
+    Subclasses give the penalty's value and its multiplicative-update terms.
+    Both are in the solvers' normalised units; ``problem.unit_factor(axis,
+    power)`` converts a coefficient stated in the user's units.
+    """
+
+    def value(self, values, problem):  # pragma: no cover
+        """The penalty, to add to the mean divergence (a scalar tensor).
+
+        Parameters
+        ----------
+        values : list of Tensor
+            Each factor's values at its axis' unique coordinates, (n_a, K).
+        problem : Problem
+        """
+        raise NotImplementedError
+
+    def mu_terms(self, values, axis, columns, problem):  # pragma: no cover
+        """Terms of the multiplicative update of ``values[axis][:, columns]``.
+
+        Returns
+        -------
+        numerator, denominator : list of Tensor
+            Terms added, in order, to the update's numerator and denominator
+            (the negative and positive parts of the penalty's gradient, with
+            the divergence summed over points, not averaged). Shapes
+            broadcast against (n_axis, n_columns).
+        """
+        raise NotImplementedError
+
+
+class L1L2Penalty(Penalty):
+    """Elastic-net penalty on one factor: scikit-learn's ``alpha`` and ``l1_ratio``.
+
+    ``l1 * sum(G) + 0.5 * l2 * sum(G ** 2)`` over the factor's values ``G``
+    (in the user's units) at its unique coordinates, for the components in
+    ``columns``. The coefficients are scikit-learn's ``l1_reg`` and
+    ``l2_reg``: with ``alpha`` and ``l1_ratio``,
+    ``l1 = alpha * l1_ratio * n_points / n_values`` and
+    ``l2 = alpha * (1 - l1_ratio) * n_points / n_values``, which on a full
+    grid is sklearn's ``n_features * alpha_W * l1_ratio`` (see
+    :meth:`from_alpha`).
+    """
+
+    def __init__(self, axis, l1=0.0, l2=0.0, columns=slice(None)):
+        self.axis = axis
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+        self.columns = columns
+
+    @classmethod
+    def from_alpha(cls, axis, alpha, l1_ratio, data, columns=slice(None)):
+        """scikit-learn's coefficients for ``alpha`` and ``l1_ratio`` on ``data``."""
+        n_values = data.uniques[axis].numel()
+        weight = alpha * data.n_points / n_values
+        return cls(axis, weight * l1_ratio, weight * (1.0 - l1_ratio), columns)
+
+    def value(self, values, problem):
+        G = values[self.axis][:, self.columns]
+        total = G.new_zeros(())
+        if self.l1:
+            total = total + problem.unit_factor(self.axis, 1) * self.l1 * G.sum()
+        if self.l2:
+            total = total + problem.unit_factor(self.axis, 2) * 0.5 * self.l2 * (G * G).sum()
+        return total / problem.data.n_points
+
+    def mu_terms(self, values, axis, columns, problem):
+        if axis != self.axis or not _overlap(columns, self.columns, values[axis].shape[1]):
+            return [], []
+        mask = _column_mask(self.columns, columns, values[axis])
+        # in sklearn's order: denominator + l1, then + l2 * G
+        den = []
+        if self.l1:
+            den.append(problem.unit_factor(axis, 1) * self.l1 * mask)
+        if self.l2:
+            G = values[axis][:, columns]
+            den.append(problem.unit_factor(axis, 2) * self.l2 * mask * G)
+        return [], den
+
+
+class CoactivityPenalty(Penalty):
+    """Penalty on two sources being active in the same frame.
+
+    With ``S_s(t)`` the summed activations of source s's components at time
+    t, ``weight * sum_t sum_{s < r} S_s(t) S_r(t)``: zero when at most one
+    source is active in each frame (Smaragdis & Venkataramani 2017, eq. 9,
+    as a cross-source penalty on the latent activations). Its gradient with
+    respect to a component of source s is ``weight * sum_{r != s} S_r(t)``,
+    a positive term of the multiplicative update's denominator.
+
+    Parameters
+    ----------
+    groups : list of slice
+        The components (columns of axis 0) of each source.
+    weight : float
+        Strength, in the solvers' units (normalised magnitudes).
+    """
+
+    def __init__(self, groups, weight):
+        self.groups = list(groups)
+        self.weight = float(weight)
+
+    def _sums(self, H):
+        return torch.stack([H[:, g].sum(dim=1) for g in self.groups], dim=1)
+
+    def value(self, values, problem):
+        S = self._sums(values[0])
+        total = S.sum(dim=1)
+        pairs = 0.5 * (total * total - (S * S).sum(dim=1))
+        return self.weight * pairs.sum() / problem.data.n_points
+
+    def mu_terms(self, values, axis, columns, problem):
+        if axis != 0 or not self.weight:
+            return [], []
+        H = values[0]
+        S = self._sums(H)
+        others = S.sum(dim=1, keepdim=True) - S  # (n_times, n_groups)
+        den = torch.zeros_like(H)
+        for j, g in enumerate(self.groups):
+            den[:, g] = others[:, j : j + 1]
+        return [], [self.weight * den[:, columns]]
+
+
+def _indices(columns, n):
+    return range(n)[columns]
+
+
+def _overlap(a, b, n):
+    return bool(set(_indices(a, n)) & set(_indices(b, n)))
+
+
+def _column_mask(penalised, updated, G):
+    """1 for the updated columns that the penalty covers, else 0 (a row)."""
+    n = G.shape[1]
+    mask = torch.zeros(n, dtype=G.dtype, device=G.device)
+    mask[penalised] = 1.0
+    return mask[updated]
+
+
+@dataclass
+class Problem:
+    """A model, its data, the loss and how each part is learned.
+
+    Parameters
+    ----------
+    model : SeparableModel
+    data : PointData
+    beta : float
+        The beta-divergence.
+    blocks : list of Block
+        One or more per factor; a factor (or components) without a block is
+        frozen.
+    penalties : list of Penalty, default=[]
+    """
+
+    model: object
+    data: object
+    beta: float
+    blocks: list
+    penalties: list = field(default_factory=list)
+
+    def __post_init__(self):
+        d = len(self.model.factors)
+        for b in self.blocks:
+            if not 0 <= b.axis < d:
+                raise ValueError(f"Block axis={b.axis} is not an axis of a {d}-axis model.")
+            factor = self.model.factors[b.axis]
+            if b.rule == "multiplicative" and not isinstance(
+                getattr(factor, "values", None), torch.nn.Parameter
+            ):
+                raise ValueError(
+                    f"Block(axis={b.axis}, rule='multiplicative') needs a table factor; "
+                    f"{type(factor).__name__} has none."
+                )
+            if b.normalize and not isinstance(
+                getattr(self.model.factors[0], "values", None), torch.nn.Parameter
+            ):
+                raise ValueError("Block(normalize=True) needs table activations (axis 0).")
+            if b.rule == "gradient" and not list(factor.parameters()):
+                raise ValueError(
+                    f"Block(axis={b.axis}, rule='gradient') needs trainable parameters; "
+                    f"{type(factor).__name__} has none."
+                )
+
+    # -- what the solvers ask ------------------------------------------------
+
+    def blocks_with(self, rule):
+        return [b for b in self.blocks if b.rule == rule]
+
+    def table(self, axis):
+        """The tensor that multiplicative updates of ``axis`` change in place."""
+        return self.model.factors[axis].values.data
+
+    def gradient_parameters(self):
+        return [p for b in self.blocks_with("gradient") for p in self.model.factors[b.axis].parameters()]
+
+    def unit_factor(self, axis, power):
+        """Multiplier of a penalty on factor ``axis``, homogeneous of degree
+        ``power`` in the factor, stated in the user's units, to the solvers'.
+
+        The solvers minimise the divergence of ``m / scale`` (degree beta in
+        ``scale``) and store the activations divided by ``scale``.
+        """
+        scale = float(self.data.scale)
+        return scale ** (-self.beta) * (scale**power if axis == 0 else 1.0)
+
+    def values(self):
+        return self.model.values(self.data.uniques)
+
+    def divergence(self, values):
+        """Mean beta-divergence per point (normalised units)."""
+        return self.data.loss(values, self.beta)
+
+    def penalty(self, values):
+        """The sum of the penalties, in the divergence's units."""
+        total = None
+        for p in self.penalties:
+            v = p.value(values, self)
+            total = v if total is None else total + v
+        return total
+
+    def objective(self, values):
+        loss = self.divergence(values)
+        extra = self.penalty(values)
+        return loss if extra is None else loss + extra
+
+    def mu_terms(self, values, axis, columns):
+        """The penalties' (numerator, denominator) terms for a block: two lists."""
+        num, den = [], []
+        for p in self.penalties:
+            n, d = p.mu_terms(values, axis, columns, self)
+            num += n
+            den += d
+        return num, den
