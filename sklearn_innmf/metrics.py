@@ -13,15 +13,36 @@
 (``pip install "sklearn-innmf[separation]"``).
 """
 
+import contextlib
 import importlib
 from collections import namedtuple
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from .divergences import beta_divergence, beta_loss_to_float
 
 __all__ = ["beta_divergence_points", "bss_eval", "BSSEvalResult", "stoi"]
+
+
+@contextlib.contextmanager
+def _one_torch_thread():
+    """torch (and the MKL under it) on one thread in this block, for the
+    calling thread only: torch.set_num_threads is process-wide, so other
+    threads would run on one thread meanwhile. torch's OpenMP backend takes
+    its count from the calling thread's OpenMP setting, which threadpoolctl
+    limits and restores; a torch on another backend is set and restored."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        threads = torch.get_num_threads()
+        if threads == 1:
+            yield
+            return
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def beta_divergence_points(
@@ -224,15 +245,11 @@ def bss_eval(reference_sources, estimated_sources, *, compute_permutation=True, 
         # one torch thread: its batched LU (linalg.solve) nests MKL's OpenMP
         # team inside torch's parallel_for, which was seen to spin forever
         # on a loaded 2-core machine; these systems are small anyway
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with _one_torch_thread():
             out = fbe.bss_eval_sources(
                 torch.as_tensor(ref), torch.as_tensor(est),
                 compute_permutation=compute_permutation and n > 1,
             )
-        finally:
-            torch.set_num_threads(threads)
         out = [o.numpy() for o in out]
     else:
         sep = _optional("mir_eval.separation", "bss_eval(backend='mir_eval')", "mir_eval")
