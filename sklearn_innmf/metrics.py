@@ -10,7 +10,7 @@
 * :func:`stoi`: short-time objective intelligibility, with ``pystoi``.
 
 ``mir_eval`` and ``pystoi`` are optional, imported when called
-(``pip install "sklearn-innmf[separation]"``).
+(``pip install -e ".[separation]"`` in the source tree).
 """
 
 import contextlib
