@@ -408,7 +408,7 @@ class BaseNMF(PointTransformer):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif len(result.losses) > 1 and result.losses[-1] > result.losses[0]:
+        elif len(result.objectives) > 1 and result.objectives[-1] > result.objectives[0]:
             # a rise over a few steps can be the optimiser's first overshoot:
             # when training stopped at max_iter, say so too
             lr = getattr(self, "_learning_rate", None)
@@ -419,7 +419,7 @@ class BaseNMF(PointTransformer):
                 advice += " or increase max_iter"
             warnings.warn(
                 f"{type(self).__name__}: training made the loss worse (from "
-                f"{result.losses[0] * unit:.4g} to {result.losses[-1] * unit:.4g})"
+                f"{result.objectives[0] * unit:.4g} to {result.objectives[-1] * unit:.4g})"
                 f"{stopped}; {advice}.",
                 ConvergenceWarning,
                 stacklevel=3,

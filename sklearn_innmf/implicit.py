@@ -242,8 +242,15 @@ class ImplicitNMF(BaseNMF):
             h0 = self._frame_start(data, values).cpu().to(self._torch_dtype)
             time = TableFactor(data.uniques[0].cpu(), h0, interpolation="linear")
         else:
-            d = len(data.uniques)
-            c = (1.0 / self.n_components_) ** (1.0 / d)
+            # the network starts where the model's mean is the data's (1)
+            with torch.no_grad():
+                P = torch.ones(
+                    data.n_points, self.n_components_, dtype=torch.float64, device=data.m.device
+                )
+                for a, t in enumerate(templates, start=1):
+                    P = P * t(data.uniques[a]).to(torch.float64)[data.index[a]]
+                mean_model = float(P.sum(dim=1).mean())
+            c = 1.0 / mean_model if mean_model > 0 else 1.0 / self.n_components_
             time = self._time(data.uniques[0], generator, c)
         return SeparableModel([time, *templates], scale=data.scale)
 

@@ -262,7 +262,8 @@ def _check_custom_factors(factors, sizes, K):
         )
     out = []
     for a, (g, n) in enumerate(zip(factors, sizes)):
-        g = np.asarray(g, dtype=np.float64)
+        # a copy: the updates work in place, and the caller's arrays are theirs
+        g = np.array(g, dtype=np.float64, copy=True)
         if g.shape != (n, K):
             raise ValueError(
                 f"factors[{a}] has shape={g.shape}, expected ({n}, {K}): one row per "

@@ -27,13 +27,16 @@ from .factors import TableFactor
 from .implicit import _NETWORK_CONSTRAINTS, ImplicitNMF
 from .matrix import MatrixNMF
 from .model import SeparableModel
-from .problem import CoactivityPenalty, L1L2Penalty
+from .problem import CoactivityPenalty, LogPenalty
 from .representations import STFTSynthesizer, stft_points
 
 __all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate_waveforms"]
 
 # frames are solved in chunks of about this many points (memory bound)
 _CHUNK = 1 << 17
+# the activation below which the sparsity penalty bites hardest (templates of
+# mean 1, frames of mean 1: a frame's activations sum to about 1)
+_SPARSITY_EPS = 1e-2
 
 
 class SupervisedSeparator(PointTransformer):
@@ -64,17 +67,23 @@ class SupervisedSeparator(PointTransformer):
         Rprop, for signals without frames (every point at its own time); the
         result then depends on all points.
     sparsity : float, default=0.0
-        L1 penalty on the mixture's activations (Smaragdis & Venkataramani
-        2017, eq. 5): ``sparsity * sum H`` is added to the divergence summed
-        over points, with every template scaled to mean 1 over its training
-        range and each frame's magnitudes to mean 1 ("frames"; the mixture's
-        mean with "implicit"). Larger values explain each frame with fewer
-        components.
+        Sparsity of the mixture's activations (Smaragdis & Venkataramani
+        2017, eq. 5, in a form frozen templates cannot absorb):
+        ``sparsity * n_t * sum_k log(1 + H_k(t) / 0.01)`` for each frame t
+        of ``n_t`` points is added to the divergence summed over points,
+        with every template scaled to mean 1 over its training range and each
+        frame's magnitudes to mean 1 ("frames"; the mixture's mean with
+        "implicit"), so that ``sum_k H_k(t)`` is about 1 and the penalty does
+        not depend on the resolution. Larger values explain each frame with
+        fewer components (0.05-0.2 is the useful range on speech; see
+        :class:`~sklearn_innmf.problem.LogPenalty` for why eq. 5's L1 norm
+        would only shrink all activations of a frame alike under the KL
+        divergence).
     cross_source_penalty : float, default=0.0
         Penalty on two sources being active in the same frame (ibid., eq. 9):
-        ``cross_source_penalty * sum_t sum_{s < r} S_s(t) S_r(t)``, with
-        ``S_s(t)`` the summed activations of source s, in the units of
-        ``sparsity``.
+        ``cross_source_penalty * n_t * sum_{s < r} S_s(t) S_r(t)`` in each
+        frame t, with ``S_s(t)`` the summed activations of source s, in the
+        units of ``sparsity``.
     n_free_components : int, default=0
         Semi-supervised separation: this many extra components whose
         templates *and* activations are learned on the mixture, for what no
@@ -403,16 +412,17 @@ class SupervisedSeparator(PointTransformer):
             groups.append(slice(int(bounds[-1]), int(bounds[-1]) + self.n_free_components))
         penalties = []
         if self.sparsity > 0:
-            penalties.append(L1L2Penalty(0, l1=self.sparsity))
+            penalties.append(LogPenalty(0, self.sparsity, eps=_SPARSITY_EPS, per_point=True))
         if self.cross_source_penalty > 0 and len(groups) > 1:
-            penalties.append(CoactivityPenalty(groups, self.cross_source_penalty))
+            penalties.append(
+                CoactivityPenalty(groups, self.cross_source_penalty, per_point=True)
+            )
         return penalties
 
-    def _source_models(self, X):
-        """Each source's part of the model at X's points, in X's unit of m.
-
-        Returns an array (n_points, n_outputs), float64.
-        """
+    def _fits(self, X):
+        """Solve the mixture: yields ``(rows, fitted, frame_scale)`` per
+        piece solved, with ``fitted`` the joint model fitted to X[rows] and
+        ``frame_scale`` (per row) what takes its magnitudes back to X's unit."""
         coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
         uniques, inverse = unique_coordinates(coords)
         W = self._templates(uniques[1:])
@@ -420,19 +430,67 @@ class SupervisedSeparator(PointTransformer):
         learn = None
         if self.n_free_components:
             learn = slice(sum(self.n_components_per_source_), None)
-        if self.activations == "frames" and learn is None:
-            return self._frame_models(joint, coords, m, inverse[0], uniques[0].size)
-        # one fit of all points: implicit activations, or free templates
-        # shared by every frame
+        t_index, n_frames = inverse[0], uniques[0].size
         if self.activations == "frames":
-            m_fit, frame_mean = _frame_normalised(m, inverse[0], uniques[0].size)
+            m_fit, frame_mean = _frame_normalised(m, t_index, n_frames)
         else:
-            m_fit, frame_mean = m, np.ones(uniques[0].size)
-        V = np.zeros((len(m), len(self._output_names())))
-        if np.any(m_fit > 0):
-            fitted = self._solve(joint, coords, m_fit, learn)
-            V = self._per_source(self._components(fitted, coords)) * frame_mean[inverse[0], None]
+            m_fit, frame_mean = m, np.ones(n_frames)
+        if self.activations == "frames" and learn is None:
+            pieces = _frame_chunks(t_index, n_frames, m)
+        else:
+            # one fit of all points: implicit activations, or free templates
+            # shared by every frame
+            pieces = [np.flatnonzero(np.ones(len(m), bool))] if np.any(m > 0) else []
+        for rows in pieces:
+            fitted = self._solve(joint, coords[rows], m_fit[rows], learn)
+            yield rows, fitted, frame_mean[t_index[rows]]
+
+    def _source_models(self, X):
+        """Each source's part of the model at X's points, in X's unit of m.
+
+        Frames ("frames"): each frame's magnitudes are divided by their own
+        mean, and the joint model's activation fit starts each frame at the
+        value that gives it the frame's mass, so the multiplicative updates
+        are scale-equivariant and no number used for a frame depends on
+        another frame. Frames are solved in chunks of about ``_CHUNK`` points
+        (memory O(_CHUNK * K)); the updates of a frame only sum over its own
+        points, so chunking does not change its result. Silent frames are
+        not solved (their model is 0).
+
+        Returns an array (n_points, n_outputs), float64.
+        """
+        V = np.zeros((X.shape[0], len(self._output_names())))
+        for rows, fitted, frame_scale in self._fits(X):
+            terms = fitted._components_at(X[rows, :-1], np.float64)
+            V[rows] = self._per_source(terms) * frame_scale[:, None]
         return V
+
+    def mixture_activations(self, X):
+        """The mixture's activations, as the separation found them.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_points, d + 1)
+            The mixture's points.
+
+        Returns
+        -------
+        H : ndarray of shape (n_times, n_components)
+            At X's unique times (sorted), the activation of every component
+            of every source (in the order of ``classes_``, then the free
+            components), with templates scaled to mean 1 over their
+            training range (``template_norms_``), in X's unit of m. Silent
+            frames are 0.
+        """
+        X = self._validate(X)
+        times = np.unique(X[:, 0])
+        K = sum(self.n_components_per_source_) + self.n_free_components
+        H = np.zeros((times.size, K))
+        for rows, fitted, frame_scale in self._fits(X):
+            t, first = np.unique(X[rows, 0], return_index=True)
+            where = np.searchsorted(times, t)
+            H[where] = fitted.activations(t) * frame_scale[first, None]
+        return H
 
     def _solve(self, joint, coords, m, learn):
         """The joint model's activations (and free templates) for these points."""
@@ -441,10 +499,6 @@ class SupervisedSeparator(PointTransformer):
             if self.activations == "frames":  # a fixed number of updates, by design
                 warnings.simplefilter("ignore", ConvergenceWarning)
             return joint._fit_activations(X, learn_templates=learn, penalties=self._penalties())
-
-    @staticmethod
-    def _components(fitted, coords):
-        return fitted._components_at(coords, np.float64)
 
     def _per_source(self, terms):
         """Sum the component terms (n, K) of each output: (n, n_outputs)."""
@@ -455,37 +509,6 @@ class SupervisedSeparator(PointTransformer):
         return np.stack(
             [terms[:, lo:hi].sum(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:])], axis=1
         )
-
-    def _frame_models(self, joint, coords, m, t_index, n_frames):
-        """The sources' models with a free activation per frame, frame by frame.
-
-        Each frame's magnitudes are divided by their own mean, and the joint
-        model's activation fit starts each frame at the value that gives it
-        the frame's mass: the multiplicative updates are then
-        scale-equivariant, and no number used for a frame depends on another
-        frame. Frames are solved in chunks of about ``_CHUNK`` points (memory
-        O(_CHUNK * K)); the updates of a frame only sum over its own points,
-        so chunking does not change its result. Silent frames are not
-        solved (their model is 0).
-        """
-        m_norm, frame_mean = _frame_normalised(m, t_index, n_frames)
-        counts = np.bincount(t_index, minlength=n_frames)
-        V = np.zeros((len(m), len(self._output_names())))
-        group = (np.cumsum(counts) - counts) // _CHUNK
-        bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
-        order = np.argsort(t_index, kind="stable")
-        row_bounds = np.concatenate([[0], np.cumsum(counts)])
-        audible = np.bincount(t_index, weights=m, minlength=n_frames) > 0
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            rows = order[row_bounds[lo] : row_bounds[hi]]
-            rows = rows[audible[t_index[rows]]]
-            if rows.size == 0:
-                continue
-            fitted = self._solve(joint, coords[rows], m_norm[rows], None)
-            terms = self._components(fitted, coords[rows])
-            # back to X's unit of m
-            V[rows] = self._per_source(terms) * frame_mean[t_index[rows], None]
-        return V
 
     def _masks(self, X):
         """Wiener masks (n_points, n_sources), and the models they come from."""
@@ -590,6 +613,24 @@ class SupervisedSeparator(PointTransformer):
         if truth.min() < 0:
             raise ValueError("y has negative values; source magnitudes are >= 0.")
         return truth
+
+
+def _frame_chunks(t_index, n_frames, m):
+    """Rows of the audible frames, in chunks of whole frames of about
+    ``_CHUNK`` points."""
+    counts = np.bincount(t_index, minlength=n_frames)
+    group = (np.cumsum(counts) - counts) // _CHUNK
+    bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
+    order = np.argsort(t_index, kind="stable")
+    row_bounds = np.concatenate([[0], np.cumsum(counts)])
+    audible = np.bincount(t_index, weights=m, minlength=n_frames) > 0
+    chunks = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        rows = order[row_bounds[lo] : row_bounds[hi]]
+        rows = rows[audible[t_index[rows]]]
+        if rows.size:
+            chunks.append(rows)
+    return chunks
 
 
 def _frame_normalised(m, t_index, n_frames):

@@ -34,6 +34,7 @@ class FitResult:
 
     n_iter: int = 0
     losses: list = field(default_factory=list)  # mean divergence, normalised units
+    objectives: list = field(default_factory=list)  # divergence + penalties, same points
     converged: bool = False
     nonfinite: bool = False
 
@@ -308,15 +309,18 @@ def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1
             values[a] = tables[a]
         if not blocks:  # nothing to learn: the loss of the given state
             result.losses.append(float(problem.divergence(values)))
+            result.objectives.append(float(problem.objective(values)))
             result.converged = True
             return result
         last_finite, last_finite_it = None, 0
         for it in range(max_iter + 1):
             if it == max_iter:
                 loss = float(problem.divergence(values))
+                extra = problem.penalty(values)
                 result.n_iter = max_iter
                 if math.isfinite(loss):
                     result.losses.append(loss)
+                    result.objectives.append(loss + (0.0 if extra is None else float(extra)))
                 else:
                     result.nonfinite = True
                     result.n_iter = last_finite_it
@@ -329,9 +333,11 @@ def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1
             # costs a logarithm per point), with the first update, so it is
             # the state before it: keep that state to return to
             before = {a: tables[a].clone() for a in axes} if check else None
+            extra = problem.penalty(values) if check else None
             loss = _update_blocks(problem, values, blocks, first_with_loss=check)
             if check:
                 result.losses.append(float(loss))
+                result.objectives.append(float(loss) + (0.0 if extra is None else float(extra)))
                 if bar is not None:
                     bar.set_postfix(loss=f"{unit * result.losses[-1]:.4g}")
                 nonfinite = not math.isfinite(result.losses[-1])
@@ -347,6 +353,7 @@ def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1
                     result.n_iter = last_finite_it if nonfinite else it
                     if nonfinite:
                         result.losses.pop()
+                        result.objectives.pop()
                     break
                 last_finite, last_finite_it = before, it
             if bar is not None:
@@ -388,7 +395,7 @@ def solve_gradient(
         opt = torch.optim.Adam(params, lr=learning_rate)
     mu_blocks = problem.blocks_with("multiplicative")
     result = FitResult()
-    objectives = []
+    objectives = result.objectives
     bar = _progress(verbose, max_iter, desc)
     tables = {b.axis: problem.table(b.axis) for b in mu_blocks}
     state = params + list(tables.values())

@@ -450,8 +450,8 @@ def table_turns_nan_at(monkeypatch, call_number):
     real = solvers_module.multiplicative_update
     calls = [0]
 
-    def update(values, axis, data, beta, *, with_loss=True):
-        out = real(values, axis, data, beta, with_loss=with_loss)
+    def update(values, axis, data, beta, **options):
+        out = real(values, axis, data, beta, **options)
         calls[0] += 1
         if calls[0] == call_number:
             values[axis][0, 0] = float("nan")
