@@ -1,4 +1,4 @@
-"""Command line: ``python -m sklearn_innmf demo`` and ``... separate``.
+"""Command line: ``python -m sklearn_innmf demo`` and ``... separate`` (``--version``).
 
 ``demo`` is a short tour on synthesised signals (no data, no network), in
 four steps that print Markdown tables and write figures (and WAV files) to
@@ -318,10 +318,13 @@ def _add_demo(subparsers):
 
 def main(argv=None):
     """Entry point of ``python -m sklearn_innmf`` and ``sklearn-innmf``."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="python -m sklearn_innmf",
         description="Implicit-neural and classic NMF of time-frequency points.",
     )
+    parser.add_argument("--version", action="version", version=f"sklearn-innmf {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_demo(subparsers)
     try:

@@ -1,13 +1,19 @@
-"""``python -m sklearn_innmf separate``: supervised separation of WAV files.
+"""``python -m sklearn_innmf separate``: source separation of WAV files.
 
-Trains one model per source on its recordings, separates a mixture with
-Wiener masks and writes one WAV per source; with ``--reference`` files it
-prints SDR, SIR and SAR. Bad files or arguments give one line on stderr and
-exit status 2.
+With ``--source`` (supervised): trains one model per source on its
+recordings, separates a mixture with Wiener masks and writes one WAV per
+source. Without (blind): factorises the mixture itself and groups its
+components into ``--n-sources`` sources, automatically or as ``--groups``
+says (:class:`~sklearn_innmf.grouping.ComponentGroupSeparator`). With
+``--reference`` files it prints SDR, SIR and SAR. Bad files or arguments give
+one line on stderr and exit status 2, before any training.
 
     python -m sklearn_innmf separate --source A1.wav A2.wav --source B1.wav \\
         --mixture mix.wav --model implicit --n-fft 1024 --out separated/ \\
         --reference ref_A.wav ref_B.wav
+    python -m sklearn_innmf separate --mixture mix.wav --n-sources 2 --out separated/
+    python -m sklearn_innmf separate --mixture mix.wav --groups 0,1,2:3,4 \\
+        --n-components 5 --out separated/
 """
 
 import argparse
@@ -48,6 +54,24 @@ def _positive_float(text):
     return value
 
 
+def _groups(text):
+    """``"0,1,2:3,4"`` -> ``[[0, 1, 2], [3, 4]]``."""
+    groups = []
+    for part in text.split(":"):
+        try:
+            groups.append([int(k) for k in part.split(",")])
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list of groups of component indices, e.g. 0,1,2:3,4 "
+                "(commas within a source, colons between sources)"
+            ) from None
+    if len(groups) < 2:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has one group; give one group per source, separated by ':'"
+        )
+    return groups
+
+
 def _one_line_error(message):
     """argparse's error, in one line (no usage block)."""
     sys.stderr.write(f"{_PROG}: error: {message} (see --help)\n")
@@ -69,27 +93,48 @@ def add_parser(subparsers):
     """
     parser = subparsers.add_parser(
         "separate",
-        help="separate a mixture with models trained on each source's recordings",
+        help="separate a mixture, with models trained on each source's recordings "
+        "(--source) or by grouping the components of the mixture's own NMF",
         description=(
-            "Supervised source separation. Each --source gives the training "
+            "Source separation. Supervised: each --source gives the training "
             "recordings of one source; a model is fitted per source, the mixture "
             "is explained with all sources' templates and split with Wiener masks. "
-            "Writes DIR/source_1.wav, DIR/source_2.wav, ... in the order of --source."
+            "Blind (no --source): one model of the mixture itself, its components "
+            "grouped into --n-sources sources (automatically, or by --groups), each "
+            "group's Wiener-masked share written out. "
+            "Writes DIR/source_1.wav, DIR/source_2.wav, ... (in the order of "
+            "--source, or of the groups)."
         ),
         epilog=(
-            "example: python -m sklearn_innmf separate --source A1.wav A2.wav "
-            "--source B1.wav --mixture mix.wav --out separated --reference A.wav B.wav"
+            "examples: python -m sklearn_innmf separate --source A1.wav A2.wav "
+            "--source B1.wav --mixture mix.wav --out separated --reference A.wav B.wav; "
+            "python -m sklearn_innmf separate --mixture mix.wav --n-sources 2 "
+            "--out separated"
         ),
     )
     parser.add_argument(
-        "--source", action="append", nargs="+", required=True, metavar="WAV",
-        help="training recordings of one source; repeat --source for each source",
+        "--source", action="append", nargs="+", metavar="WAV",
+        help="training recordings of one source; repeat --source for each source. "
+        "Without --source the mixture's components are grouped (blind separation)",
+    )
+    parser.add_argument(
+        "--n-sources", type=_positive_int, default=None, metavar="S",
+        help="blind separation: the number of sources (default: 2, or the number "
+        "of --groups)",
+    )
+    parser.add_argument(
+        "--groups", type=_groups, default=None, metavar="SPEC",
+        help="blind separation: which components make each source, e.g. 0,1,2:3,4 "
+        "(components 0-2 are source 1, 3-4 source 2; every component 0..K-1 once). "
+        "Default: grouped automatically by clustering the components' features",
     )
     parser.add_argument("--mixture", required=True, metavar="WAV", help="the mixture to separate")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument(
         "--reference", nargs="+", metavar="WAV",
-        help="true sources (one per --source, in the same order): print SDR/SIR/SAR",
+        help="true sources (one per --source, in the same order; blind: one per "
+        "source, matched to the outputs by best SDR unless --groups fixes the order): "
+        "print SDR/SIR/SAR",
     )
     parser.add_argument(
         "--model", choices=["implicit", "matrix"], default="implicit",
@@ -115,7 +160,8 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--n-components", type=_positive_int, default=20, metavar="K",
-        help="components per source (default: %(default)s)",
+        help="components per source; blind separation: of the mixture's model "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--encoding-size", type=_positive_int, default=6, metavar="E",
@@ -132,6 +178,11 @@ def add_parser(subparsers):
         help="resample every file to this rate (default: all files must share one)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "--threads", type=_positive_int, default=1, metavar="N",
+        help="torch threads (default: %(default)s; a second thread saves little on "
+        "problems this size, and on a busy machine can make them many times slower)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.set_defaults(func=run)
     parser.error = _one_line_error
@@ -152,12 +203,15 @@ def main(argv=None):
     status : int
         0 on success, 2 on bad files or arguments.
     """
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="python -m sklearn_innmf")
     parser.error = _one_line_error
+    parser.add_argument("--version", action="version", version=f"sklearn-innmf {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_parser(subparsers)
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] != ["separate"]:
+    if argv[:1] not in (["separate"], ["--version"]):
         argv = ["separate", *argv]
     try:
         args = parser.parse_args(argv)
@@ -185,19 +239,48 @@ class _Progress:
               flush=True)
 
 
-def _load(path, sr, role):
+def _load(path, sr, role, notes):
+    """One file as mono float64 at ``sr``; notes (e.g. a downmix) are appended."""
     from .datasets import load_audio
 
     if not os.path.isfile(path):
         what = "no such file" if not os.path.exists(path) else "not a file"
         raise UsageError(f"{role} {path}: {what}")
     try:
-        y, file_sr = load_audio(path, sr=sr)
+        y, file_sr = load_audio(path, sr=sr, mono=False)
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(f"{role} {path}: cannot read it as audio ({exc})") from exc
-    if y.size == 0 or not np.any(y != 0):
+    if y.shape[-1] == 0:
+        raise UsageError(f"{role} {path} is empty (0 samples)")
+    if not np.all(np.isfinite(y)):
+        raise UsageError(f"{role} {path} has NaN or infinite samples")
+    if y.shape[0] > 1:
+        notes.append(f"note: {role} {path} has {y.shape[0]} channels; mixed down to "
+                     "mono (their mean)")
+    y = y.mean(axis=0)
+    if not np.any(y != 0):
         raise UsageError(f"{role} {path} is silent (all samples are 0)")
     return y.astype(np.float64), file_sr
+
+
+def _refuse_duplicates(files):
+    """The same file under two roles (or twice in one) is refused."""
+    seen = []
+    for path, role in files:
+        for other, other_role in seen:
+            try:
+                same = os.path.samefile(path, other)
+            except OSError:
+                same = os.path.abspath(path) == os.path.abspath(other)
+            if same:
+                where = f"as {other_role} and as {role}"
+                if other_role == role:
+                    where = f"twice as {role}"
+                raise UsageError(
+                    f"{path} is given {where}; give each file once (a training "
+                    "recording, the mixture and a reference must be different files)"
+                )
+        seen.append((path, role))
 
 
 def _check_bss_backend():
@@ -217,12 +300,15 @@ def _check_bss_backend():
 
 def _read_inputs(args):
     """All audio, at one sampling rate."""
-    files = [(p, f"--source {i + 1} file") for i, group in enumerate(args.source) for p in group]
+    source_groups = args.source or []
+    files = [(p, f"--source {i + 1} file") for i, group in enumerate(source_groups) for p in group]
     files.append((args.mixture, "--mixture"))
     files += [(p, "--reference file") for p in args.reference or []]
+    notes = []
     audio = {}
     for path, role in files:
-        audio[path] = _load(path, args.sr, role)
+        audio[path] = _load(path, args.sr, role, notes)
+    _refuse_duplicates(files)
     rates = {path: sr for path, (_, sr) in audio.items()}
     mix_sr = rates[args.mixture]
     for path, sr in rates.items():
@@ -231,7 +317,7 @@ def _read_inputs(args):
                 f"sample rates differ: {path} is {sr} Hz but the mixture "
                 f"{args.mixture} is {mix_sr} Hz; resample or pass --sr {mix_sr}"
             )
-    sources = [[audio[p][0] for p in group] for group in args.source]
+    sources = [[audio[p][0] for p in group] for group in source_groups]
     mixture = audio[args.mixture][0]
     references = [audio[p][0] for p in args.reference or []]
     for path, ref in zip(args.reference or [], references):
@@ -240,7 +326,7 @@ def _read_inputs(args):
                 f"--reference file {path} has {ref.size} samples but the mixture "
                 f"has {mixture.size}; references must be the mixture's sources"
             )
-    return sources, mixture, references, mix_sr
+    return sources, mixture, references, mix_sr, notes
 
 
 def _estimator(args):
@@ -258,7 +344,7 @@ def _estimator(args):
 
 def _check_lengths(args, sources, mixture, sr):
     n_fft = args.train_n_fft or args.n_fft
-    for i, (group, paths) in enumerate(zip(sources, args.source)):
+    for i, (group, paths) in enumerate(zip(sources, args.source or [])):
         for y, path in zip(group, paths):
             if y.size < n_fft:
                 raise UsageError(
@@ -292,29 +378,139 @@ def run(args):
         return 2
 
 
-def _run(args):
-    from .datasets import save_audio
-    from .separation import fit_separator, separate_mixture
-
-    n_sources = len(args.source)
+def _check_arguments(args):
+    """Argument checks that need no file; returns the number of sources."""
+    if args.source is None:
+        if args.train_n_fft is not None:
+            raise UsageError("--train-n-fft needs --source (training recordings); blind "
+                             "separation fits the mixture at --n-fft")
+        n_sources = args.n_sources
+        if args.groups is not None:
+            if n_sources is not None and n_sources != len(args.groups):
+                raise UsageError(
+                    f"--n-sources {n_sources} but --groups has {len(args.groups)} groups"
+                )
+            n_sources = len(args.groups)
+            _check_groups(args)
+        n_sources = 2 if n_sources is None else n_sources
+        if n_sources > args.n_components:
+            raise UsageError(
+                f"--n-sources {n_sources} is more than --n-components {args.n_components}: "
+                "every source needs a component"
+            )
+    else:
+        for option in ("n_sources", "groups"):
+            if getattr(args, option) is not None:
+                raise UsageError(
+                    f"--{option.replace('_', '-')} is for blind separation (no --source); "
+                    "with --source each --source is one source"
+                )
+        n_sources = len(args.source)
     if args.reference is not None:
         if len(args.reference) != n_sources:
+            what = "--source groups" if args.source else "sources"
             raise UsageError(
                 f"--reference got {len(args.reference)} file(s) but there are "
-                f"{n_sources} --source groups; give one reference per source, in order"
+                f"{n_sources} {what}; give one reference per source, in order"
             )
         _check_bss_backend()
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out} exists and is not a directory")
+    return n_sources
 
-    progress = _Progress(args.quiet, 4 + (args.reference is not None))
+
+def _check_groups(args):
+    from .grouping import ComponentGroupSeparator
+
+    spec = ":".join(",".join(map(str, g)) for g in args.groups)
+    checker = ComponentGroupSeparator(groups=args.groups, n_sources=len(args.groups))
+    try:
+        groups = checker._check_groups_structure()
+        checker._check_groups_cover(groups, args.n_components)
+    except ValueError as exc:
+        raise UsageError(f"--groups {spec}: {exc} (--n-components {args.n_components})") from exc
+
+
+def _make_out(path):
+    """Create the output directory (before any training), or fail in one line."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot create the directory ({exc.strerror or exc})")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {path}: the directory is not writable")
+
+
+def _run(args):
+    import torch
+
+    torch.set_num_threads(args.threads)
+    n_sources = _check_arguments(args)
+    blind = args.source is None
+    n_stages = (3 if blind else 4) + (args.reference is not None)
+    progress = _Progress(args.quiet, n_stages)
     # every file is checked before the first progress line, so that a bad
     # file gives exactly one line on stderr
-    sources, mixture, references, sr = _read_inputs(args)
+    sources, mixture, references, sr, notes = _read_inputs(args)
     _check_lengths(args, sources, mixture, sr)
-    n_files = sum(len(g) for g in args.source) + 1 + len(references)
+    _make_out(args.out)
+    if not args.quiet:
+        for note in notes:
+            print(note, file=sys.stderr)
+    n_files = sum(len(g) for g in args.source or []) + 1 + len(references)
     progress(f"read {n_files} audio file(s) at {sr} Hz")
+    if blind:
+        estimates, labels = _separate_blind(args, mixture, sr, n_sources, progress)
+    else:
+        estimates, labels = _separate_supervised(args, sources, mixture, sr, progress)
 
+    paths = [os.path.join(args.out, f"source_{i + 1}.wav") for i in range(n_sources)]
+    progress(f"writing {n_sources} file(s) to {args.out}")
+    from .datasets import save_audio
+
+    for path, y in zip(paths, estimates):
+        save_audio(path, y, sr)
+    for path, label in zip(paths, labels):
+        print(f"{path}\t({label})")
+
+    if references:
+        from .metrics import bss_eval
+
+        progress("computing SDR/SIR/SAR")
+        # automatic groups come in no particular order: match them to the references
+        permute = blind and args.groups is None
+        result = bss_eval(np.stack(references), estimates, compute_permutation=permute)
+        print(f"{'source':<12}{'SDR':>8}{'SIR':>8}{'SAR':>8}   reference")
+        for j, ref in enumerate(args.reference):
+            k = int(result.permutation[j]) if permute else j
+            print(
+                f"{os.path.basename(paths[k]):<12}{result.sdr[j]:8.2f}{result.sir[j]:8.2f}"
+                f"{result.sar[j]:8.2f}   {ref}"
+            )
+        print(
+            f"{'mean':<12}{np.mean(result.sdr):8.2f}{np.mean(result.sir):8.2f}"
+            f"{np.mean(result.sar):8.2f}"
+        )
+    return 0
+
+
+def _report_unconverged(caught, n_models, quiet):
+    n_unconverged = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if n_unconverged and not quiet:
+        print(
+            f"note: {n_unconverged} of {n_models} model(s) stopped at the iteration limit "
+            "before converging; a larger --max-iter may separate better",
+            file=sys.stderr,
+        )
+    for w in caught:
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _separate_supervised(args, sources, mixture, sr, progress):
+    from .separation import fit_separator, separate_mixture
+
+    n_sources = len(sources)
     train_n_fft = args.train_n_fft or args.n_fft
     train_hop = args.hop_length if args.train_n_fft is None else None
     estimator = _estimator(args)
@@ -330,46 +526,36 @@ def _run(args):
             sources, sr, estimator=estimator, n_fft=train_n_fft, hop_length=train_hop,
             power=args.power, random_state=args.seed, verbose=0 if args.quiet else 1,
         )
-    n_unconverged = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if n_unconverged and not args.quiet:
-        print(
-            f"note: {n_unconverged} of {n_sources} model(s) stopped at the iteration limit "
-            "before converging; a larger --max-iter may separate better",
-            file=sys.stderr,
-        )
-    for w in caught:
-        if not issubclass(w.category, ConvergenceWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    _report_unconverged(caught, n_sources, args.quiet)
     progress(f"separating {args.mixture} ({mixture.size / sr:.1f} s, n_fft={args.n_fft})")
     estimates = separate_mixture(
         separator, mixture, sr, n_fft=args.n_fft, hop_length=args.hop_length,
         power=args.power,
     )
+    labels = [f"trained on {', '.join(group)}" for group in args.source]
+    return estimates, labels
 
-    os.makedirs(args.out, exist_ok=True)
-    paths = [os.path.join(args.out, f"source_{i + 1}.wav") for i in range(n_sources)]
-    progress(f"writing {n_sources} file(s) to {args.out}")
-    for path, y in zip(paths, estimates):
-        save_audio(path, y, sr)
-    for path, group in zip(paths, args.source):
-        print(f"{path}\t(trained on {', '.join(group)})")
 
-    if references:
-        from .metrics import bss_eval
+def _separate_blind(args, mixture, sr, n_sources, progress):
+    from .grouping import separate_by_grouping
 
-        progress("computing SDR/SIR/SAR")
-        result = bss_eval(np.stack(references), estimates, compute_permutation=False)
-        print(f"{'source':<12}{'SDR':>8}{'SIR':>8}{'SAR':>8}   reference")
-        for j, path in enumerate(paths):
-            print(
-                f"{os.path.basename(path):<12}{result.sdr[j]:8.2f}{result.sir[j]:8.2f}"
-                f"{result.sar[j]:8.2f}   {args.reference[j]}"
-            )
-        print(
-            f"{'mean':<12}{np.mean(result.sdr):8.2f}{np.mean(result.sir):8.2f}"
-            f"{np.mean(result.sar):8.2f}"
+    estimator = _estimator(args)
+    how = "as --groups says" if args.groups is not None else "automatically"
+    progress(
+        f"fitting {type(estimator).__name__} (K={args.n_components}, n_fft={args.n_fft}) "
+        f"to {args.mixture} ({mixture.size / sr:.1f} s) and grouping its components "
+        f"into {n_sources} sources {how}"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimates, separator = separate_by_grouping(
+            mixture, sr, estimator=estimator, n_sources=n_sources, groups=args.groups,
+            n_fft=args.n_fft, hop_length=args.hop_length, power=args.power,
+            random_state=args.seed,
         )
-    return 0
+    _report_unconverged(caught, 1, args.quiet)
+    labels = [f"components {','.join(map(str, g))}" for g in separator.groups_]
+    return estimates, labels
 
 
 if __name__ == "__main__":  # pragma: no cover
