@@ -9,7 +9,10 @@ a tensor of shape ``(n_values, n_components)`` in the factor's dtype.
   knot, or rejected.
 * :class:`ImplicitFactor`: an implicit neural representation, Fourier
   features -> MLP with sine activations -> softplus. All components of the
-  axis are one batched network (stacked weights, ``torch.baddbmm``).
+  axis are one batched network (stacked weights, ``torch.baddbmm``). Asked
+  for more distinct coordinates than its lattice has nodes, it evaluates the
+  network on the lattice (evenly spaced over its training range) and
+  interpolates linearly, so scattered points cost about as much as a grid.
 
 Factors know nothing of losses or estimators.
 """
@@ -20,6 +23,15 @@ import torch
 from torch import nn
 
 __all__ = ["TableFactor", "ImplicitFactor"]
+
+# lattice="auto": the lattice's number of nodes, and the number of distinct
+# coordinates above which it is used (below, the network is evaluated at each
+# coordinate, exactly; STFT and CQT axes stay under it). 2048 nodes resolve
+# the default network (encoding_size=6: 16 periods of its highest Fourier
+# frequency over the range) to a relative error of about 1e-4
+# (benchmarks/speed.md, "Irregular points: lattice").
+AUTO_LATTICE = 2048
+AUTO_LATTICE_ABOVE = 4096
 
 
 class TableFactor(nn.Module):
@@ -102,6 +114,22 @@ class ImplicitFactor(nn.Module):
         the output bias). None leaves softplus(bias) as initialised.
     generator : torch.Generator, default=None
         Source of randomness for the initial weights and phases.
+    lattice : "auto", int or None, default="auto"
+        How the network is evaluated. None: at each distinct coordinate,
+        exactly. An int n >= 2: on n evenly spaced nodes over [low, high],
+        linearly interpolated to the coordinates (those outside [low, high]
+        go through the network), so the cost no longer grows with the number
+        of coordinates. "auto": decided on the first call, which in the
+        estimators is training: a lattice of ``AUTO_LATTICE`` nodes if it
+        asks for more than ``AUTO_LATTICE_ABOVE`` coordinates (scattered
+        points), else exact (grids: STFTs, CQTs). The decision is kept in
+        :attr:`nodes`, so the fitted function is evaluated as it was trained.
+
+    Attributes
+    ----------
+    nodes : int or None
+        The lattice's number of nodes, None for exact evaluation (also while
+        ``lattice="auto"`` is undecided, before the first call).
     """
 
     def __init__(
@@ -116,12 +144,19 @@ class ImplicitFactor(nn.Module):
         architecture="separate",
         init_value=None,
         generator=None,
+        lattice="auto",
     ):
         super().__init__()
         K = n_components
         groups, n_out = (K, 1) if architecture == "separate" else (1, K)
         self.n_components = K
         self.architecture = architecture
+        if not (lattice is None or lattice == "auto" or (
+                isinstance(lattice, int) and not isinstance(lattice, bool) and lattice >= 2)):
+            raise ValueError(f"lattice={lattice!r} must be 'auto', None or an int >= 2.")
+        self.lattice = lattice
+        self.nodes = None if lattice == "auto" else lattice
+        self._undecided = lattice == "auto"
         # plain floats, not buffers: Module.to(float32) must not round them
         span = float(high) - float(low)
         self.low = float(low)
@@ -153,7 +188,45 @@ class ImplicitFactor(nn.Module):
         dtype = self.weights[0].dtype
         return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1).to(dtype)
 
+    def __setstate__(self, state):
+        # factors pickled before the lattice existed were always exact
+        state.setdefault("lattice", None)
+        state.setdefault("nodes", None)
+        state.setdefault("_undecided", False)
+        super().__setstate__(state)
+
     def forward(self, x):
+        if self._undecided:
+            self.nodes = AUTO_LATTICE if x.numel() > AUTO_LATTICE_ABOVE else None
+            self._undecided = False
+        if self.nodes is None:
+            return self.network(x)
+        return self._interpolate(x, self.nodes)
+
+    def _interpolate(self, x, n):
+        """The network on n nodes over [low, low + span], linearly
+        interpolated to x; x outside that range through the network."""
+        pos = (x.to(torch.float64) - self.low) * ((n - 1) / self.span)
+        outside = ~((pos >= 0) & (pos <= n - 1))
+        nodes = self.low + self.span * (
+            torch.arange(n, dtype=torch.float64, device=x.device) / (n - 1))
+        has_outside = bool(outside.any())
+        if has_outside:
+            nodes = torch.cat([nodes, x[outside].to(torch.float64)])
+        net = self.network(nodes)
+        lo = pos.floor().clamp(0, n - 2)
+        w = (pos - lo).clamp(0.0, 1.0).to(net.dtype)[:, None]
+        lo = lo.long()
+        a = torch.index_select(net, 0, lo)
+        b = torch.index_select(net, 0, lo + 1)
+        out = a + w * (b - a)
+        if has_outside:
+            where = outside.nonzero().squeeze(1)
+            out = out.index_put((where,), net[n:])
+        return out
+
+    def network(self, x):
+        """The network at each of the coordinates x, exactly: (n, K)."""
         h = self.encode(x)
         n_hidden = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
