@@ -304,3 +304,40 @@ def test_drums_and_notes_at_0_db():
     assert mix.shape == drums.shape == notes.shape == (2 * 4 * 4000,)
     np.testing.assert_allclose(mix, drums + notes)
     assert 10 * np.log10(np.sum(drums**2) / np.sum(notes**2)) == pytest.approx(0.0, abs=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# plot
+
+
+def test_plot_component_groups_colours_rows_by_source(known):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from sklearn_innmf.plotting import plot_component_groups
+
+    X, _, _, _ = known
+    sep = ComponentGroupSeparator(MatrixNMF(4, max_iter=30, random_state=0),
+                                  groups=[[3], [0, 1, 2]]).fit(X)
+    fig = plot_component_groups(sep, source_names=["hits", "tonal"], log_freq=False)
+    try:
+        ax_w, ax_h = fig.axes
+        assert [t.get_text() for t in ax_w.get_yticklabels()] == ["3", "0", "1", "2"]
+        # one curve per component on each panel, in its source's colour
+        assert [to_rgba(line.get_color()) for line in ax_w.lines] == [
+            to_rgba("C0"), to_rgba("C1"), to_rgba("C1"), to_rgba("C1")]
+        assert len(ax_h.lines) == 4
+        assert [t.get_text() for t in ax_h.get_legend().get_texts()] == ["hits", "tonal"]
+        # each curve is scaled into its own row
+        for row, line in enumerate(ax_h.lines):
+            y = line.get_ydata()
+            assert row <= y.min() and y.max() <= row + 0.9 + 1e-9
+        with pytest.raises(ValueError, match="source_names has 1 name"):
+            plot_component_groups(sep, source_names=["x"])
+        with pytest.raises(ValueError, match="not a fitted grouping separator"):
+            plot_component_groups(ComponentGroupSeparator())
+    finally:
+        plt.close("all")
