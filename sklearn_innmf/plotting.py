@@ -10,7 +10,7 @@ import numpy as np
 
 from ._points import check_points
 
-__all__ = ["plot_points", "plot_factors"]
+__all__ = ["plot_points", "plot_factors", "plot_component_groups"]
 
 
 def _figure_and_axes(ax, n_axes, figsize):
@@ -263,4 +263,115 @@ def plot_factors(
     ax_h.set_ylabel("H_k(t)")
     if W.shape[1] <= 10:
         ax_h.legend(title="component", fontsize="small")
+    return fig
+
+
+def plot_component_groups(
+    separator,
+    *,
+    times=None,
+    freqs=None,
+    n_times=400,
+    n_freqs=400,
+    log_freq=True,
+    source_names=None,
+    ax=None,
+    figsize=(11, 5),
+):
+    """Draw a grouping separator's templates and activations, coloured by source.
+
+    The walk-through figure of blind NMF separation: every component's
+    template (left, against frequency) and activation (right, against time),
+    one row per component, each scaled to its own maximum, in the colour of
+    the source it was grouped into. Components are drawn source by source.
+
+    Parameters
+    ----------
+    separator : fitted ComponentGroupSeparator
+        Anything with ``estimator_`` (with ``templates(freqs)`` and
+        ``activations(times)``) and ``components_to_sources_``.
+    times : array-like of shape (n_times,), default=None
+        Times (s) of the activations; None spans the fitted range.
+    freqs : array-like of shape (n_freqs,), default=None
+        Frequencies (Hz) of the templates; None spans the fitted range
+        (log-spaced from ten octaves below the top when ``log_freq``).
+    n_times, n_freqs : int, default=400
+        Number of default sample positions.
+    log_freq : bool, default=True
+        Logarithmic frequency axis.
+    source_names : list of str, default=None
+        A name per source for the legend; None is "source 0", "source 1", ...
+    ax : pair of matplotlib Axes, default=None
+        Axes for the templates and the activations; None makes a new figure.
+    figsize : (float, float), default=(11, 5)
+        Size of a new figure.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        The figure drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_innmf import MatrixNMF
+    >>> from sklearn_innmf.datasets import drums_and_notes
+    >>> from sklearn_innmf.grouping import ComponentGroupSeparator
+    >>> from sklearn_innmf.plotting import plot_component_groups
+    >>> from sklearn_innmf.representations import stft_points
+    >>> mix, _, _, sr = drums_and_notes(sr=8000, random_state=0)
+    >>> X = stft_points(mix, sr=sr, n_fft=512)
+    >>> sep = ComponentGroupSeparator(MatrixNMF(6, random_state=0), random_state=0).fit(X)
+    >>> fig = plot_component_groups(sep, source_names=["drums?", "notes?"])
+    >>> [a.get_title() for a in fig.axes]
+    ['Templates', 'Activations']
+    """
+    estimator = getattr(separator, "estimator_", None)
+    assignment = getattr(separator, "components_to_sources_", None)
+    if estimator is None or assignment is None:
+        raise ValueError(
+            f"separator {type(separator).__name__} is not a fitted grouping separator "
+            "(it needs estimator_ and components_to_sources_); fit it first."
+        )
+    assignment = np.asarray(assignment)
+    n_sources = int(assignment.max()) + 1
+    if source_names is None:
+        source_names = [f"source {s}" for s in range(n_sources)]
+    source_names = list(source_names)
+    if len(source_names) != n_sources:
+        raise ValueError(
+            f"source_names has {len(source_names)} name(s) but the separator has "
+            f"{n_sources} sources."
+        )
+    ranges = getattr(estimator, "coordinate_ranges_", None)
+    times = _sample_axis(times, "times", None if ranges is None else ranges[0], n_times, False)
+    freqs = _sample_axis(freqs, "freqs", None if ranges is None else ranges[1], n_freqs, log_freq)
+    K = assignment.size
+    W = _factor_values(estimator.templates, freqs, K, "templates")
+    H = _factor_values(estimator.activations, times, K, "activations")
+
+    fig, (ax_w, ax_h) = _figure_and_axes(ax, 2, figsize)
+    f_order, t_order = np.argsort(freqs), np.argsort(times)
+    order = sorted(range(K), key=lambda k: (assignment[k], k))
+    for row, k in enumerate(order):
+        colour = f"C{assignment[k] % 10}"
+        for axis, values, x, idx in ((ax_w, W, freqs, f_order), (ax_h, H, times, t_order)):
+            peak = values[:, k].max()
+            curve = values[idx, k] / peak if peak > 0 else values[idx, k]
+            axis.fill_between(x[idx], row, row + 0.9 * curve, color=colour, alpha=0.35,
+                              linewidth=0)
+            axis.plot(x[idx], row + 0.9 * curve, color=colour, linewidth=1.0)
+    for axis in (ax_w, ax_h):
+        axis.set_yticks(np.arange(K) + 0.45, [str(k) for k in order])
+        axis.set_ylim(-0.1, K)
+    if log_freq and np.any(freqs > 0):
+        ax_w.set_xscale("log")
+    ax_w.set(title="Templates", xlabel="Frequency (Hz)", ylabel="component")
+    ax_h.set(title="Activations", xlabel="Time (s)")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=f"C{s % 10}", alpha=0.6, label=name)
+               for s, name in enumerate(source_names)]
+    ax_h.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.9)
     return fig
