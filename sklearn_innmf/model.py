@@ -16,7 +16,7 @@ from torch import nn
 from ._points import unique_coordinates
 from .divergences import beta_divergence
 
-__all__ = ["SeparableModel", "PointData", "prepare_points"]
+__all__ = ["SeparableModel", "DecoderModel", "PointData", "prepare_points"]
 
 # A (partially filled) grid is used densely when at least this fraction of its
 # cells hold a point and it has at most _MAX_DENSE cells.
@@ -39,6 +39,47 @@ class SeparableModel(nn.Module):
     def values(self, uniques):
         """Each factor at its axis' coordinate values: a list of (n_a, K)."""
         return [f(u) for f, u in zip(self.factors, uniques)]
+
+    def loss(self, values, data, beta):
+        """Mean beta-divergence of the model (``values``) on ``data``."""
+        return data.loss(values, beta)
+
+
+class DecoderModel(nn.Module):
+    """A sum of frozen frame decoders, one per source, driven by learned latents.
+
+    ``m(t, f) = sum_s D_s(H_s(t))(f)``: the latents of all sources form one
+    table factor over the unique times (columns grouped by source, ``groups``),
+    and ``decoders[s]`` maps source s's latents (n_times, K_s) to its
+    magnitudes at the data's unique frequencies (n_times, n_freqs), for
+    example a non-negative autoencoder's decoder (Smaragdis & Venkataramani
+    2017, eq. 8). Not separable: the latents are learned by (projected)
+    gradient steps. ``scale`` is 1: the decoders answer in the data's units.
+    """
+
+    def __init__(self, latents, decoders, groups):
+        super().__init__()
+        self.factors = nn.ModuleList([latents])
+        self.decoders = nn.ModuleList(decoders)
+        self.groups = list(groups)
+        self.register_buffer("scale", torch.tensor(1.0, dtype=torch.float64))
+
+    @property
+    def n_components(self):
+        return self.factors[0].n_components
+
+    def values(self, uniques):
+        return [self.factors[0](uniques[0])]
+
+    def source_grids(self, values):
+        """Each source's decoded magnitudes on the (times x freqs) grid."""
+        H = values[0]
+        return [D(H[:, g]) for D, g in zip(self.decoders, self.groups)]
+
+    def loss(self, values, data, beta):
+        Y = sum(self.source_grids(values))
+        y = Y[data.index[0], data.index[1]]
+        return beta_divergence(data.m, y, beta)
 
 
 @dataclass

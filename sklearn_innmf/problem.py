@@ -329,15 +329,10 @@ class Problem:
                 getattr(self.model.factors[0], "values", None), torch.nn.Parameter
             ):
                 raise ValueError("Block(normalize=True) needs table activations (axis 0).")
-            if b.rule == "gradient" and (
-                has_table or not any(True for _ in factor.parameters())
-            ):
-                # a gradient step could take a table below 0; a network's
-                # softplus output cannot be
+            if b.rule == "gradient" and not any(True for _ in factor.parameters()):
                 raise ValueError(
-                    f"Block(axis={b.axis}, rule='gradient') is for implicit factors "
-                    f"(non-negative by construction); {type(factor).__name__} takes "
-                    "rule='multiplicative'."
+                    f"Block(axis={b.axis}, rule='gradient') needs trainable parameters; "
+                    f"{type(factor).__name__} has none."
                 )
 
     # -- what the solvers ask ------------------------------------------------
@@ -350,7 +345,16 @@ class Problem:
         return self.model.factors[axis].values.data
 
     def gradient_parameters(self):
-        return [p for b in self.blocks_with("gradient") for p in self.model.factors[b.axis].parameters()]
+        return [
+            p for b in self.blocks_with("gradient") for p in self.model.factors[b.axis].parameters()
+        ]
+
+    def project(self):
+        """Tables learned by gradient steps back to >= 0 (after a step)."""
+        for b in self.blocks_with("gradient"):
+            values = getattr(self.model.factors[b.axis], "values", None)
+            if isinstance(values, torch.nn.Parameter):
+                values.data.clamp_min_(0.0)
 
     def unit_factor(self, axis, power):
         """Multiplier of a penalty on factor ``axis``, homogeneous of degree
@@ -367,7 +371,7 @@ class Problem:
 
     def divergence(self, values):
         """Mean beta-divergence per point (normalised units)."""
-        return self.data.loss(values, self.beta)
+        return self.model.loss(values, self.data, self.beta)
 
     def penalty(self, values):
         """The sum of the penalties, in the divergence's units."""

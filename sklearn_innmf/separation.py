@@ -20,14 +20,15 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import BaseNMF, PointTransformer
+from ._base import BaseNMF, PointTransformer, resolve_device
 from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .factors import TableFactor
 from .implicit import _NETWORK_CONSTRAINTS, ImplicitNMF
 from .matrix import MatrixNMF
-from .model import SeparableModel
-from .problem import CoactivityPenalty, LogPenalty
+from .model import DecoderModel, SeparableModel, prepare_points
+from .problem import Block, CoactivityPenalty, LogPenalty, Problem
+from .solvers import solve
 from .representations import STFTSynthesizer, stft_points
 
 __all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate_waveforms"]
@@ -55,8 +56,18 @@ class SupervisedSeparator(PointTransformer):
     Parameters
     ----------
     estimator : estimator object, default=None
-        A factorisation estimator with ``fit(X)`` and ``factor(axis, values)``,
-        cloned once per source. None means ``MatrixNMF()``.
+        The model of each source, cloned once per source. None means
+        ``MatrixNMF()``. Either a factorisation with ``fit(X)`` and
+        ``factor(axis, values)`` (``MatrixNMF``, ``ImplicitNMF``): its
+        templates are sampled at the mixture's coordinates, frozen, and the
+        activations of all sources learned jointly by the estimators' own
+        activation fitting (multiplicative updates); or a
+        :class:`~sklearn_innmf.autoencoder.NonNegativeAutoencoder`: every
+        source's decoder is frozen, their outputs summed to explain the
+        mixture, and only the latents learned, by projected Rprop
+        (``max_iter`` steps per frame, ``learning_rate``; Smaragdis &
+        Venkataramani 2017, eq. 8), from each decoder's encoding of a flat
+        spectrum at the frame's mean.
     activations : {"frames", "implicit"}, default="frames"
         How the mixture's activations are modelled. "frames": a free value
         per component and unique time (frame), found by ``max_iter``
@@ -111,7 +122,8 @@ class SupervisedSeparator(PointTransformer):
         times cheaper, K being the total number of components), or one
         network per component as in the paper.
     learning_rate : float, default=3e-3
-        "implicit" only: initial Rprop step.
+        Initial Rprop step: of the activation network ("implicit"), or of the
+        latents of autoencoder sources.
     random_state : int, RandomState instance or None, default=None
         If not None, seeds the clones of ``estimator`` (one derived seed per
         source, replacing their ``random_state``) and the activation network.
@@ -194,7 +206,7 @@ class SupervisedSeparator(PointTransformer):
     _output_kind = "sources"
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "factor"]), None],
+        "estimator": [HasMethods(["fit", "factor"]), HasMethods(["fit", "_frame_decoder"]), None],
         "activations": [StrOptions({"frames", "implicit"})],
         **{
             name: BaseNMF._parameter_constraints[name]
@@ -308,15 +320,34 @@ class SupervisedSeparator(PointTransformer):
                 "y has a source labelled 'unknown', the name of the free components' "
                 "output with n_free_components > 0; rename that source."
             )
+        decoding = [not hasattr(e, "factor") and hasattr(e, "_frame_decoder") for e in estimators]
+        if any(decoding) and self.activations != "frames":
+            raise ValueError(
+                f"activations={self.activations!r} needs templates (estimator.factor); "
+                f"{type(estimators[0]).__name__} separates with activations='frames'."
+            )
+        if any(decoding) and self.n_free_components:
+            raise ValueError(
+                "n_free_components needs table templates (MatrixNMF or ImplicitNMF "
+                f"sources); {type(estimators[0]).__name__} has decoders."
+            )
         self.classes_ = classes
         self.estimators_ = estimators
-        self.template_norms_ = self._template_norms(estimators, X.shape[1] - 1)
+        self.template_norms_ = (
+            None if any(decoding) else self._template_norms(estimators, X.shape[1] - 1)
+        )
         self.n_components_per_source_ = [int(_n_components(e)) for e in estimators]
         self.n_iter_ = max(int(getattr(e, "n_iter_", 1)) for e in estimators)
         return self
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "estimators_")
+
+    @property
+    def _decoding(self):
+        """Whether the sources are frame decoders (non-negative autoencoders)
+        rather than templates."""
+        return self.template_norms_ is None
 
     # -- separation --------------------------------------------------------
 
@@ -406,10 +437,7 @@ class SupervisedSeparator(PointTransformer):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _penalties(self):
-        bounds = np.cumsum([0, *self.n_components_per_source_])
-        groups = [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        if self.n_free_components:
-            groups.append(slice(int(bounds[-1]), int(bounds[-1]) + self.n_free_components))
+        groups = self._groups()
         penalties = []
         if self.sparsity > 0:
             penalties.append(LogPenalty(0, self.sparsity, eps=_SPARSITY_EPS, per_point=True))
@@ -445,6 +473,53 @@ class SupervisedSeparator(PointTransformer):
             fitted = self._solve(joint, coords[rows], m_fit[rows], learn)
             yield rows, fitted, frame_mean[t_index[rows]]
 
+    def _decoder_fits(self, X):
+        """Solve the mixture with the sources' frozen frame decoders (eq. 8
+        of Smaragdis & Venkataramani 2017): yields ``(rows, model)`` per chunk
+        of frames, ``model`` the fitted :class:`~sklearn_innmf.model.DecoderModel`
+        with the chunk's points laid out in ``model.data``."""
+        if X.shape[1] != 3:
+            raise ValueError(
+                f"{type(self.estimators_[0]).__name__} separates (t, f, m) points "
+                f"(d=2); X has d={X.shape[1] - 1}."
+            )
+        coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
+        uniques, inverse = unique_coordinates(coords)
+        groups = self._groups()
+        device = resolve_device(self.device)
+        for rows in _frame_chunks(inverse[0], uniques[0].size, m):
+            data = prepare_points(coords[rows], m[rows], scale=1.0, device=device,
+                                  dtype=torch.float64, allow_dense=False)
+            freqs = data.uniques[1].cpu().numpy()
+            decoders = [e._frame_decoder(freqs).to(device) for e in self.estimators_]
+            # start: each source's encoding of a flat spectrum at the frame's
+            # mean magnitude, shared out evenly (the frame's own points only)
+            n_t = data.uniques[0].numel()
+            mean = torch.zeros(n_t, dtype=torch.float64, device=device)
+            mean.index_add_(0, data.index[0], data.m)
+            mean /= torch.bincount(data.index[0], minlength=n_t)
+            V = mean[:, None].expand(n_t, freqs.size)
+            with torch.no_grad():
+                H0 = torch.cat(
+                    [e._frame_encoder(freqs).to(device)(V / len(self.estimators_))
+                     for e in self.estimators_], dim=1,
+                )
+            latents = TableFactor(data.uniques[0].cpu(), H0.cpu()).to(device)
+            model = DecoderModel(latents, decoders, groups)
+            problem = Problem(model, data, self._beta, [Block(0, "gradient")],
+                              self._penalties())
+            solve(problem, max_iter=self.max_iter, tol=0.0, learning_rate=self.learning_rate,
+                  verbose=self.verbose, desc=type(self).__name__)
+            model.data = data
+            yield rows, model
+
+    def _groups(self):
+        sizes = list(self.n_components_per_source_)
+        if self.n_free_components:
+            sizes.append(self.n_free_components)
+        bounds = np.cumsum([0, *sizes])
+        return [slice(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
     def _source_models(self, X):
         """Each source's part of the model at X's points, in X's unit of m.
 
@@ -460,6 +535,14 @@ class SupervisedSeparator(PointTransformer):
         Returns an array (n_points, n_outputs), float64.
         """
         V = np.zeros((X.shape[0], len(self._output_names())))
+        if self._decoding:
+            for rows, model in self._decoder_fits(X):
+                with torch.no_grad():
+                    values = model.values(model.data.uniques)
+                    for s, grid in enumerate(model.source_grids(values)):
+                        picked = grid[model.data.index[0], model.data.index[1]]
+                        V[rows, s] = picked.cpu().numpy()
+            return V
         for rows, fitted, frame_scale in self._fits(X):
             terms = fitted._components_at(X[rows, :-1], np.float64)
             V[rows] = self._per_source(terms) * frame_scale[:, None]
@@ -486,6 +569,11 @@ class SupervisedSeparator(PointTransformer):
         times = np.unique(X[:, 0])
         K = sum(self.n_components_per_source_) + self.n_free_components
         H = np.zeros((times.size, K))
+        if self._decoding:
+            for rows, model in self._decoder_fits(X):
+                where = np.searchsorted(times, model.data.uniques[0].cpu().numpy())
+                H[where] = model.factors[0].values.detach().cpu().numpy()
+            return H
         for rows, fitted, frame_scale in self._fits(X):
             t, first = np.unique(X[rows, 0], return_index=True)
             where = np.searchsorted(times, t)
@@ -502,13 +590,7 @@ class SupervisedSeparator(PointTransformer):
 
     def _per_source(self, terms):
         """Sum the component terms (n, K) of each output: (n, n_outputs)."""
-        sizes = list(self.n_components_per_source_)
-        if self.n_free_components:
-            sizes.append(self.n_free_components)
-        bounds = np.cumsum([0, *sizes])
-        return np.stack(
-            [terms[:, lo:hi].sum(axis=1) for lo, hi in zip(bounds[:-1], bounds[1:])], axis=1
-        )
+        return np.stack([terms[:, g].sum(axis=1) for g in self._groups()], axis=1)
 
     def _masks(self, X):
         """Wiener masks (n_points, n_sources), and the models they come from."""

@@ -446,6 +446,8 @@ def solve_gradient(
                         _update_blocks(problem, values, mu_blocks, first_with_loss=False)
             if params:
                 opt.step()
+                with torch.no_grad():
+                    problem.project()
             if bar is not None:
                 bar.update(1)
     finally:
