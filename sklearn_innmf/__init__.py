@@ -6,6 +6,7 @@ matrices, on torch (CPU or CUDA).
 """
 
 from ._points import grid_to_points, points_to_grid
+from ._threads import get_num_threads, num_threads
 from .implicit import ImplicitNMF
 from .matrix import MatrixNMF
 from .separation import SupervisedSeparator
@@ -18,5 +19,7 @@ __all__ = [
     "SupervisedSeparator",
     "grid_to_points",
     "points_to_grid",
+    "num_threads",
+    "get_num_threads",
     "__version__",
 ]

@@ -30,6 +30,7 @@ from .divergences import beta_divergence, beta_loss_to_float
 from .model import prepare_points
 from .problem import Block, L1L2Penalty, Problem
 from .solvers import solve
+from ._threads import limit_threads
 
 __all__ = ["BaseNMF", "PointTransformer", "resolve_device"]
 
@@ -295,8 +296,9 @@ class BaseNMF(PointTransformer):
         data = self._prepare(X, device)
         self._check_n_components(data)
         generator, rng = self._generators()
-        model = self._init_model(data, generator, rng, **fit_params).to(device)
-        result = self._train(model, data, activations_only=False)
+        with limit_threads(data.n_points * self.n_components):
+            model = self._init_model(data, generator, rng, **fit_params).to(device)
+            result = self._train(model, data, activations_only=False)
         self._set_fitted(model, result, data, X)
         return self
 
@@ -352,11 +354,12 @@ class BaseNMF(PointTransformer):
             if hasattr(self, name):
                 setattr(new, name, copy.copy(getattr(self, name)))
         generator, rng = new._generators()
-        model = self._activation_model(data, generator, rng).to(device)
-        result = new._train(
-            model, data, activations_only=True, learn_templates=learn_templates,
-            penalties=penalties,
-        )
+        with limit_threads(data.n_points * self.n_components_):
+            model = self._activation_model(data, generator, rng).to(device)
+            result = new._train(
+                model, data, activations_only=True, learn_templates=learn_templates,
+                penalties=penalties,
+            )
         ranges = None if learn_templates is not None else self.coordinate_ranges_[1:]
         new._set_fitted(model, result, data, X, template_ranges=ranges)
         return new
@@ -461,7 +464,7 @@ class BaseNMF(PointTransformer):
         if out is None:
             shape = (coords.shape[0],) if summed else (coords.shape[0], model.n_components)
             out = np.empty(shape, dtype=np_dtype)
-        with torch.no_grad():
+        with torch.no_grad(), limit_threads(coords.shape[0] * model.n_components):
             for start in range(0, coords.shape[0], _CHUNK):
                 chunk = coords[start : start + _CHUNK]
                 uniques, inverse = unique_coordinates(chunk)
