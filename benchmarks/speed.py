@@ -25,6 +25,11 @@ saves ``scaling.png`` to ``--out`` (default ``benchmarks/figures/``):
 5. The fraction of the machine's matrix-multiply throughput that MatrixNMF's
    iteration achieves: torch.mm at the iteration's own shapes and dtype
    (1 thread), FLOPs counted from ``solvers.multiplicative_update``.
+6. Implicit factors on irregular points through a lattice
+   (``ImplicitFactor(lattice=...)``): the interpolation's error against the
+   network, KL after equal numbers of steps with exact and lattice
+   evaluation, and time per step at 10^5 and 10^6 points, K=20, the default
+   network, 1 thread. ``--lattice`` runs this section alone.
 
 Reading the figure: two log-log panels against the number of points, time
 per step (left) and extra peak RSS of a fit (right), one line per estimator
@@ -54,8 +59,10 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
-from sklearn_innmf.model import PointData, prepare_points
-from sklearn_innmf.solvers import fit_gradient, multiplicative_update
+from sklearn_innmf.factors import AUTO_LATTICE, AUTO_LATTICE_ABOVE, ImplicitFactor
+from sklearn_innmf.model import PointData, SeparableModel, prepare_points
+from sklearn_innmf.problem import Block, Problem
+from sklearn_innmf.solvers import multiplicative_update, solve_gradient
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import memory  # noqa: E402  (the peak-RSS helpers and the point layouts)
@@ -140,6 +147,13 @@ def table_matrix(quick):
 # -- 2. ImplicitNMF: unique coordinates vs per point -------------------------
 
 
+def gradient_fit(model, data, learning_rate, steps):
+    """``steps`` Rprop steps of every network of the model, KL, no stopping."""
+    blocks = [Block(a, "gradient") for a in range(len(model.factors))]
+    return solve_gradient(Problem(model, data, 1.0, blocks), max_iter=steps, tol=0,
+                          learning_rate=learning_rate)
+
+
 def bench_implicit_step(n_freqs, n_times, K, n_steps, repeats):
     """Rows (threads, evaluation, seconds per step, speed-up vs per point)."""
     V, times, freqs = spectrogram(n_freqs, n_times)
@@ -172,8 +186,7 @@ def bench_implicit_step(n_freqs, n_times, K, n_steps, repeats):
 
                 def run():
                     # max_iter steps take max_iter + 1 forward passes
-                    fit_gradient(model, data, beta=1.0, max_iter=steps, tol=0,
-                                 learning_rate=3e-3, train_axes=[0, 1])
+                    gradient_fit(model, data, 3e-3, steps)
 
                 block.append((label, median_time(run, reps) / steps))
             base = block[-1][1]
@@ -492,16 +505,206 @@ def table_flops(quick):
               f"the two elementwise passes {1000 * r['t_ew_iter']:.2f} ms ({share:.0%}).")
 
 
+# -- 6. Irregular points: the lattice ----------------------------------------
+
+
+def speech_points(n_points, seed=0):
+    """Reassigned-spectrogram points of a speech-like harmonic source (every t
+    and f unique), n_points of them drawn at random."""
+    from sklearn_innmf.datasets import harmonic_source
+    from sklearn_innmf.representations import reassigned_points
+
+    y, sr = harmonic_source(duration=max(2.0, n_points / 25_000), random_state=seed)
+    X = reassigned_points(y, sr=sr, n_fft=1024, hop_length=128, power=0.5)
+    rng = np.random.RandomState(seed)
+    return X[np.sort(rng.choice(len(X), n_points, replace=False))]
+
+
+LATTICE_DATA = {"smooth": irregular_points, "speech": speech_points}
+
+
+def lattice_setup(X, architecture, lattice, K=20, seed=0):
+    """The default ImplicitNMF networks (as its ``_init_model`` builds them)
+    with the given lattice, the training data and the default learning rate."""
+    coords, m = X[:, :2], X[:, 2]
+    data = prepare_points(coords, m, scale=m.mean(), device="cpu", dtype=torch.float32)
+    est = ImplicitNMF(K, architecture=architecture)
+    generator = torch.Generator().manual_seed(seed)
+    c = (1.0 / K) ** (1.0 / len(data.uniques))
+    factors = [
+        ImplicitFactor(K, float(u.min()), float(u.max()), encoding_size=est.encoding_size,
+                       hidden_size=est.hidden_size, n_layers=est.n_layers,
+                       architecture=architecture, init_value=c, generator=generator,
+                       lattice=lattice)
+        for u in data.uniques
+    ]
+    return SeparableModel(factors, scale=data.scale), data, est._learning_rate
+
+
+def train(model, data, lr, steps):
+    return gradient_fit(model, data, lr, steps)
+
+
+def mean_kl(model, X, nodes="as trained"):
+    """Mean KL of the model at X's points, in float64, in X's units; with
+    ``nodes`` other than "as trained", every factor evaluated that way."""
+    import copy
+
+    model = copy.deepcopy(model).double()
+    if nodes != "as trained":
+        for f in model.factors:
+            f.nodes = nodes
+    data = prepare_points(X[:, :2], X[:, 2], scale=float(model.scale), device="cpu",
+                          dtype=torch.float64)
+    with torch.no_grad():
+        return float(data.loss(model.values(data.uniques), 1.0)) * float(model.scale)
+
+
+def interpolation_error(factor, nodes, n_values=100_000, seed=1):
+    """Max over components and n_values random coordinates in the factor's
+    range of |lattice - network| / network, and of |lattice - network| over the
+    component's peak, in float64."""
+    import copy
+
+    f = copy.deepcopy(factor).double()
+    g = torch.Generator().manual_seed(seed)
+    x = f.low + f.span * torch.rand(n_values, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        exact = f.network(x)
+        f.nodes = nodes
+        err = (f(x) - exact).abs()
+    return float((err / exact).max()), float((err.max(0).values / exact.max(0).values).max())
+
+
+def step_time(model, data, lr, steps):
+    """Seconds per training step, CPU time of this (one-thread) process and
+    wall time: (fit of ``steps`` - fit of 0) / steps (a fit of 0 steps is the
+    one forward pass that ends every fit)."""
+    import copy
+
+    def timed(m, n):
+        c0, w0 = time.process_time(), time.perf_counter()
+        train(m, data, lr, n)
+        return time.process_time() - c0, time.perf_counter() - w0
+
+    cpu0, wall0 = timed(copy.deepcopy(model), 0)
+    cpu, wall = timed(model, steps)
+    return (cpu - cpu0) / steps, (wall - wall0) / steps
+
+
+def table_lattice(quick):
+    K = 20
+    n_small, kl_steps = (5_000, 30) if quick else (10_000, 100)
+    print(f"\n### Irregular points through a lattice, K={K}, default network, 1 thread\n")
+    print(f'`ImplicitFactor(lattice="auto")` (the default, so ImplicitNMF\'s): a network '
+          f"asked for more than {AUTO_LATTICE_ABOVE} distinct coordinates at its first call "
+          f"(training) is evaluated on {AUTO_LATTICE} evenly spaced nodes over its training "
+          "range and interpolated linearly, then and from then on; grids (STFT, CQT axes) "
+          "stay exact. `lattice=None` is exact. Data: *smooth*, uniform random (t, f) with "
+          "magnitudes interpolated from a synthetic spectrogram (the other sections' "
+          "irregular points); *speech*, reassigned-spectrogram points of "
+          "`datasets.harmonic_source` (harmonics, sharp in frequency), a random subset. "
+          "Rprop at ImplicitNMF's default learning rate, both axes trained, "
+          f"`torch.set_num_threads(1)`; {load()} at the start of this section.\n")
+    with n_threads(1):
+        print("**Time per training step** ((fit of n steps - fit of 0 steps) / n), smooth "
+              "data. The CPU time of the process is what a step costs on a core of its own "
+              "(one thread: it cannot exceed the wall time); the wall time also counts the "
+              "time other processes held the core.\n")
+        print("| points | architecture | evaluation | steps | CPU ms / step | steps / s (CPU) "
+              "| speed-up | wall ms / step |")
+        print("|---|---|---|---|---|---|---|---|")
+        timing = [(10**5, "separate", 2 if quick else 5), (10**5, "shared", 20)]
+        if not quick:
+            timing.append((10**6, "shared", 5))
+        for n, arch, steps in timing:
+            X = irregular_points(n)
+            base = None
+            for lattice in (None, "auto"):
+                if lattice is None and (quick or n >= 10**6):
+                    continue  # exact: about a minute per step
+                n_steps = (1 if arch == "separate" else 3) if lattice is None else steps
+                model, data, lr = lattice_setup(X, arch, lattice, K)
+                cpu, wall = step_time(model, data, lr, n_steps)
+                base = cpu if lattice is None else base
+                label = "exact" if lattice is None else f"lattice={lattice!r}"
+                speed_up = f"{base / cpu:.0f}x" if base else ""
+                print(f"| {n:.0e} | {arch} | {label} | {n_steps} | {1000 * cpu:.0f} "
+                      f"| {1 / cpu:.2f} | {speed_up} | {1000 * wall:.0f} |", flush=True)
+
+        # equal-step fits, exact and through the lattice
+        rows, fitted = [], {}
+        cases = [(name, arch, n_small) for name in LATTICE_DATA for arch in ("separate", "shared")]
+        if not quick:
+            cases.append(("speech", "shared", 100_000))
+        for name, arch, n in cases:
+            X = LATTICE_DATA[name](n)
+            kl = {}
+            for lattice in (None, "auto"):
+                model, data, lr = lattice_setup(X, arch, lattice, K)
+                c0 = time.process_time()
+                train(model, data, lr, kl_steps)
+                seconds = time.process_time() - c0
+                kl[lattice] = mean_kl(model, X)
+                fitted[name, arch, n, lattice] = model
+                rows.append((name, arch, n, lattice, model.factors[1].nodes, seconds, kl[lattice],
+                             mean_kl(model, X, nodes=None) if lattice else None, kl[None]))
+        print(f"\n**KL after {kl_steps} steps**, exact against lattice training from the same "
+              "initial networks: the model's mean KL on its training points, evaluated as "
+              "trained (what `score` gives), and for the lattice-trained model also with its "
+              "networks evaluated exactly. Fit time is CPU time.\n")
+        print("| data | architecture | points | evaluation | nodes | fit CPU (s) | mean KL "
+              "| KL / exact's | KL with exact evaluation |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for name, arch, n, lattice, nodes, seconds, kl, kl_exact_eval, kl_ref in rows:
+            label = "exact" if lattice is None else f"lattice={lattice!r}"
+            extra = f"{kl_exact_eval:.5g}" if kl_exact_eval is not None else ""
+            print(f"| {name} | {arch} | {n:.0e} | {label} | {nodes or '-'} | {seconds:.1f} "
+                  f"| {kl:.5g} | {kl / kl_ref:.4f} | {extra} |", flush=True)
+
+        n_values = 20_000
+        print("\n**Interpolation error** of a lattice against the network it samples: max "
+              f"over {n_values} random coordinates in the range and the K components of "
+              "|lattice - network| / network (and, in brackets, over the component's peak), "
+              "frequency (f) and time (t) networks, as initialised and after the exact fit "
+              f"above ({n_small:.0e} points).\n")
+        sizes = (512, 1024, 2048, 4096)
+        print("| network | " + " | ".join(f"{n} nodes" for n in sizes) + " |")
+        print("|---|" + "---|" * len(sizes))
+        for name in LATTICE_DATA:
+            for arch in ("separate", "shared"):
+                trained = fitted[name, arch, n_small, None]
+                untrained, _, _ = lattice_setup(LATTICE_DATA[name](2_000), arch, None, K)
+                models = [(f"fitted on {name}", trained)]
+                if name == "smooth":
+                    models.insert(0, ("as initialised", untrained))
+                for label, model in models:
+                    for axis, axis_name in ((1, "f"), (0, "t")):
+                        errs = [interpolation_error(model.factors[axis], n, n_values)
+                                for n in sizes]
+                        cells = " | ".join(f"{r:.1e} ({p:.1e})" for r, p in errs)
+                        print(f"| {arch}, {label}, {axis_name} | {cells} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="fewer iterations, repeats and points (a few minutes)")
     parser.add_argument("--out", default=FIGURES, help="folder for figures")
+    parser.add_argument("--lattice", action="store_true",
+                        help="only section 6, implicit factors through a lattice")
     parser.add_argument("--scaling-case", nargs=4, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.scaling_case:
         kind, layout, n, steps = args.scaling_case
         print(json.dumps(scaling_case(kind, layout, int(n), int(steps))))
+        return
+    if args.lattice:
+        t0 = time.perf_counter()
+        print(f"`python benchmarks/speed.py --lattice{' --quick' if args.quick else ''}`, torch "
+              f"{torch.__version__}, {os.cpu_count()} cores.")
+        table_lattice(args.quick)
+        print(f"\nRun time {time.perf_counter() - t0:.0f} s, {load()} at the end.")
         return
     t0 = time.perf_counter()
     print("## Speed\n")
@@ -512,6 +715,7 @@ def main():
     table_architecture(args.quick)
     table_flops(args.quick)
     table_scaling(args.quick, args.out)
+    table_lattice(args.quick)
     print(f"\nRun time {time.perf_counter() - t0:.0f} s, {load()} at the end.")
 
 

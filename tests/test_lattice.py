@@ -123,6 +123,20 @@ def test_gradient_flows_through_the_lattice(architecture):
     assert 0 < diff < 1e-3
 
 
+def test_interpolation_backward_matches_finite_differences():
+    """The interpolation's hand-written backward (index_add_ into the nodes),
+    with repeated and edge nodes, against torch.autograd.gradcheck."""
+    from sklearn_innmf.factors import _Interpolate
+
+    g = torch.Generator().manual_seed(3)
+    nodes = torch.rand(6, 3, dtype=torch.float64, generator=g, requires_grad=True)
+    lo = torch.tensor([0, 0, 2, 4, 4, 1])
+    w = torch.tensor([0.0, 0.3, 0.5, 0.9, 1.0, 0.25], dtype=torch.float64)[:, None]
+    assert torch.autograd.gradcheck(lambda v: _Interpolate.apply(v, lo, w), (nodes,))
+    out = _Interpolate.apply(nodes, lo, w)
+    torch.testing.assert_close(out, (1 - w) * nodes[lo] + w * nodes[lo + 1])
+
+
 def test_invalid_lattice():
     for bad in (1, 0, "exact", 2.5, True):
         with pytest.raises(ValueError, match="lattice=.* must be 'auto', None or an int >= 2"):
