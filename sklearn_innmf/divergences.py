@@ -66,7 +66,9 @@ def beta_divergence(x, y, beta, *, weight=None, reduction="mean"):
         ratio = x_safe / y_safe
         d = ratio - torch.log(ratio) - 1.0
     else:
-        y_safe = y.clamp_min(EPSILON) if beta < 1 else y
+        # below beta = 2 the gradient y**(beta - 2) is unbounded at 0 (where a
+        # softplus output underflows): floor the model, as sklearn's MU does
+        y_safe = y.clamp_min(EPSILON) if beta < 2 else y
         x_pos = torch.where(x > 0, x, 0.0)
         d = (
             x_pos**beta

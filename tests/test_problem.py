@@ -395,3 +395,29 @@ def test_autoencoder_sources_refuse_what_needs_templates(two_speakers):
         sep = SupervisedSeparator(NonNegativeAutoencoder(2, max_iter=5), **params)
         with pytest.raises(ValueError, match=match):
             sep.fit(X, y)
+
+
+# -- ImplicitNMF with other beta-divergences ------------------------------------
+
+
+@pytest.mark.parametrize("beta_loss", ["itakura-saito", 0.5, 1.5, "frobenius"])
+@pytest.mark.parametrize("time_factor", ["implicit", "table"])
+def test_implicit_nmf_other_betas_fit(beta_loss, time_factor):
+    """Finite gradients everywhere (beta in (1, 2): the model is floored
+    where a softplus underflows) and a loss that falls by half or more."""
+    X, times = sparse_grid()
+    X[:, 2] += 0.01  # > 0 for Itakura-Saito
+    est = ImplicitNMF(4, beta_loss=beta_loss, time_factor=time_factor, hidden_size=16,
+                      n_layers=2, max_iter=60, random_state=0).fit(X)
+    assert np.all(np.isfinite(est.loss_curve_))
+    assert est.loss_curve_[-1] < 0.5 * est.loss_curve_[0], est.loss_curve_[::10]
+    assert est.score(X) == pytest.approx(-est.loss_curve_[-1], rel=0.05)
+
+
+def test_beta_between_one_and_two_has_finite_gradient_at_zero():
+    from sklearn_innmf.divergences import beta_divergence
+
+    y = torch.tensor([0.0, 1e-30, 0.5], requires_grad=True)
+    x = torch.tensor([1.0, 1.0, 1.0])
+    beta_divergence(x, y, 1.5).backward()
+    assert torch.all(torch.isfinite(y.grad)), y.grad
