@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._device import resolve_device
 from ._points import check_points, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .model import prepare_points
@@ -36,25 +37,6 @@ __all__ = ["BaseNMF", "PointTransformer", "resolve_device"]
 
 # transform / score evaluate at most this many points at a time
 _CHUNK = 1 << 17
-
-
-def resolve_device(device):
-    """``"auto"`` -> CUDA when present, else CPU; other strings as torch reads them."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' "
-            "or 'cuda:N'."
-        ) from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but CUDA is not available on this machine; use "
-            "device='cpu' or 'auto' (set_params(device='cpu') on a loaded model)."
-        )
-    return dev
 
 
 class PointTransformer(TransformerMixin, BaseEstimator):

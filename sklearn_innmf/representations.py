@@ -33,6 +33,7 @@ import warnings
 import librosa
 import numpy as np
 
+from ._device import resolve_device
 from ._points import grid_to_points, points_to_grid
 
 __all__ = [
@@ -274,25 +275,12 @@ def _relative_bandwidth(bins_per_octave):
     return (r - 1.0) / (r + 1.0)
 
 
-def _resolve_device(device):
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda[:i]'."
-        ) from exc
-
-
 def _nnaudio_cqt(y, *, sr, hop_length, fmin, n_bins, bins_per_octave, device):
     """CQT magnitudes from nnAudio, scaled like librosa.cqt."""
     import torch
     from nnAudio.features import CQT
 
-    device = _resolve_device(device)
+    device = resolve_device(device)
     # nnAudio sizes its filters with Q = filter_scale / (2**(1/B) - 1) while
     # librosa uses Q = filter_scale / alpha with alpha = (2**(2/B) - 1) /
     # (2**(2/B) + 1), about 3% apart; matching the filter lengths (and
