@@ -62,9 +62,10 @@ ax.set_title("Mixture: drums + notes at 0 dB")
 # -----------------------------------
 # ``fit`` factorises the mixture (here classic NMF, ``MatrixNMF``) and groups
 # its components with the default clusterer (k-means, seeded by
-# ``random_state``) over two features of each component, rank-scaled: how
-# *harmonic* its template is (a comb of evenly spaced partials) and how sharp
-# its activation's *onsets* are. ``components_to_sources_`` shows the result.
+# ``random_state``) over two features of each component, rank-scaled: its
+# template's *tonality* (a comb of evenly spaced, narrow peaks: harmonic and
+# not flat) and how sharp its activation's *onsets* are.
+# ``components_to_sources_`` shows the result.
 separator = ComponentGroupSeparator(MatrixNMF(K, max_iter=max_iter), n_sources=2,
                                     random_state=0)
 with warnings.catch_warnings():

@@ -33,11 +33,12 @@ FEATURES = (
     "centroid",
     "flatness",
     "harmonicity",
+    "tonality",
     "sparsity",
     "onset",
 )
-_TEMPLATE_FEATURES = {"log_spectrum", "centroid", "flatness", "harmonicity"}
-_DEFAULT_FEATURES = ("harmonicity", "onset")
+_TEMPLATE_FEATURES = {"log_spectrum", "centroid", "flatness", "harmonicity", "tonality"}
+_DEFAULT_FEATURES = ("tonality", "onset")
 
 # floor of templates and activations relative to their maximum, for logs
 _FLOOR = 1e-6
@@ -85,16 +86,20 @@ class ComponentGroupSeparator(PointTransformer):
         ``KMeans(n_clusters=n_sources, n_init=10)`` with a ``random_state``
         derived from ``random_state``: the grouping is deterministic for a
         given ``random_state``.
-    features : tuple of str, default=("harmonicity", "onset")
+    features : tuple of str, default=("tonality", "onset")
         The component features to cluster on, from :data:`FEATURES`; see
         :func:`component_features`. Each feature column is replaced by the
         ranks of its values over the components, then z-scored, so that one
         extreme component (a hi-hat's very sharp onsets) does not decide the
         clusters alone; a feature of several numbers ("log_spectrum") weighs
         as much as one number in all. The default (and the rank scaling and
-        KMeans) were chosen on synthesised drums + piano-like notes, on
-        other seeds than the ones ``benchmarks/grouping.md`` reports. With
-        one coordinate column (d = 1) the template features are left out.
+        KMeans) were chosen on synthesised drums + piano-like notes, where
+        it groups within 1 dB of the best grouping (``benchmarks/grouping.md``,
+        on other seeds than the tuning ones). It fails on two harmonic
+        sources: for a piano and a voice, ``("centroid", "sparsity")`` is
+        within 2 dB of the best grouping instead. Choose them for the
+        material. With one coordinate column (d = 1) the template features
+        are left out.
     n_bands : int, default=16
         Number of log-spaced bands of the "log_spectrum" feature (8 octaves
         below the highest frequency).
@@ -517,8 +522,13 @@ def component_features(estimator, X, *, features=_DEFAULT_FEATURES, n_bands=16):
     * ``"flatness"``: log of the template's geometric over arithmetic mean
       (0 for a flat, noise-like template; very negative for a few peaks);
     * ``"harmonicity"``: the second peak of the template's autocorrelation
-      along frequency, near 1 for evenly spaced partials, near 0 for noise
-      or a single hump (a kick drum);
+      along frequency, near 1 for evenly spaced partials, near 0 for a
+      single hump (a kick drum); noise templates can score high by chance;
+    * ``"tonality"``: a comb of narrow peaks, harmonic *and* peaky: the
+      smaller of the component's two ranks among the K components, by
+      harmonicity and by minus flatness, divided by K (in (0, 1]). Noise
+      (flat) and a kick drum (one smooth hump) score low, a note's partials
+      high;
     * ``"sparsity"``: Hoyer's sparsity of the activation over time (0 when
       constant, 1 when active at a single time);
     * ``"onset"``: the sum of the activation's rises divided by its sum,
@@ -532,7 +542,7 @@ def component_features(estimator, X, *, features=_DEFAULT_FEATURES, n_bands=16):
         ``ImplicitNMF``).
     X : ndarray of shape (n_points, d + 1)
         The points it was fitted on (their coordinates set the sampling).
-    features : sequence of str, default=("harmonicity", "onset")
+    features : sequence of str, default=("tonality", "onset")
         Names from :data:`FEATURES`; template features need d >= 2.
     n_bands : int, default=16
         Bands of "log_spectrum".
@@ -582,6 +592,11 @@ def component_features(estimator, X, *, features=_DEFAULT_FEATURES, n_bands=16):
             columns.append(name)
         elif name == "harmonicity":
             blocks.append(_harmonicity(W)[:, None])
+            columns.append(name)
+        elif name == "tonality":
+            peaky = -np.log(np.exp(np.log(W_floor).mean(axis=0)) / W_floor.mean(axis=0))
+            ranks = np.minimum(rankdata(_harmonicity(W)), rankdata(peaky))
+            blocks.append((ranks / K)[:, None])
             columns.append(name)
         elif name == "sparsity":
             n = times.size

@@ -37,7 +37,7 @@ ESTIMATORS = [
     ComponentGroupSeparator(MatrixNMF(3, max_iter=20), groups=[[0], [1, 2]]),
     ComponentGroupSeparator(
         ImplicitNMF(3, **TINY_IMPLICIT), clusterer=KMeans(n_init=2), n_sources=3,
-        features=("log_spectrum", "centroid", "flatness", "harmonicity", "sparsity", "onset"),
+        features=FEATURES,
     ),
 ]
 
@@ -236,15 +236,16 @@ def test_features_tell_harmonic_from_broadband_and_hits(known):
     X, _, _, _ = known
     est = MatrixNMF(4, max_iter=1000, tol=0, random_state=0).fit(X)
     Fe, columns = component_features(est, X, features=FEATURES)
-    assert columns[-5:] == ["centroid", "flatness", "harmonicity", "sparsity", "onset"]
-    assert Fe.shape == (4, 16 + 5)
+    assert columns[-6:] == ["centroid", "flatness", "harmonicity", "tonality", "sparsity",
+                            "onset"]
+    assert Fe.shape == (4, 16 + 6)
     W_fit = est.templates(F)
     harmonic = np.array([np.corrcoef(W_fit[:, k], _harmonic(250.0))[0, 1] > 0.9
                          or np.corrcoef(W_fit[:, k], _harmonic(375.0))[0, 1] > 0.9
                          for k in range(4)])
     assert harmonic.sum() == 2
     values = dict(zip(columns, Fe.T))
-    for name in ("harmonicity",):
+    for name in ("harmonicity", "tonality"):
         assert values[name][harmonic].min() > values[name][~harmonic].max(), name
     for name in ("flatness", "onset", "sparsity"):
         assert values[name][~harmonic].min() > values[name][harmonic].max(), name
