@@ -165,29 +165,40 @@ def nae_masks(estimators, M, freqs, *, n_steps=200, learning_rate=1e-2):
 
     Each frame's latents (all sources') minimise ``KL(M | sum_s dec_s(h_s)) /
     s0 + sum_s lambda_s |h_s|_1`` over ``h >= 0`` by projected Rprop, from
-    each source's encoder output on the mixture; ``s0`` is the mean training
-    scale, so the penalty weighs as in training. Frames are independent.
+    each source's encoder output on the mixture, keeping each frame's best
+    iterate; ``s0`` is the mean training scale, so the penalty weighs as in
+    training. Frames are independent.
     """
     decoders = [e._frame_decoder(freqs) for e in estimators]
     encoders = [e._frame_encoder(freqs) for e in estimators]
     Mt = torch.as_tensor(M, dtype=torch.float64)
     s0 = float(np.mean([e.scale_ for e in estimators]))
+    lam = [float(e.sparsity) for e in estimators]
     with torch.no_grad():
         H = [enc(Mt).clamp_min(0.0) for enc in encoders]
+    best = [h.clone() for h in H]
+    best_obj = torch.full((Mt.shape[0],), float("inf"), dtype=torch.float64)
     for h in H:
         h.requires_grad_(True)
     opt = torch.optim.Rprop(H, lr=learning_rate)
-    for _ in range(n_steps):
+    for step in range(n_steps + 1):
         Y = sum(dec(h) for dec, h in zip(decoders, H))
-        objective = beta_divergence(Mt / s0, Y / s0, 1.0, reduction="sum")
-        for e, h in zip(estimators, H):
-            objective = objective + float(e.sparsity) * h.sum()
+        per_frame = beta_divergence(Mt / s0, Y / s0, 1.0, reduction="none").sum(dim=1)
+        per_frame = per_frame + sum(l * h.sum(dim=1) for l, h in zip(lam, H))
+        with torch.no_grad():  # keep each frame's best iterate (Rprop may climb)
+            better = per_frame.detach() < best_obj
+            best_obj = torch.where(better, per_frame.detach(), best_obj)
+            for b, h in zip(best, H):
+                b[better] = h.detach()[better]
+        if step == n_steps:
+            break
         opt.zero_grad(set_to_none=True)
-        objective.backward()
+        per_frame.sum().backward()
         opt.step()
         with torch.no_grad():
             for h in H:
                 h.clamp_min_(0.0)
+    H = best
     with torch.no_grad():
         V = torch.stack([dec(h) for dec, h in zip(decoders, H)], dim=-1).numpy()
     total = V.sum(axis=-1, keepdims=True)
@@ -224,10 +235,10 @@ def make_models(K, cfg, seed):
     return {
         "NMF": MatrixNMF(K, max_iter=cfg["nmf_iter"], random_state=seed),
         "NAE shallow": NonNegativeAutoencoder(
-            K, sparsity=cfg["sparsity"], max_iter=cfg["nae_iter"], random_state=seed
+            K, sparsity=cfg["sparsity"][K != 20], max_iter=cfg["nae_iter"], random_state=seed
         ),
         "NAE multilayer": NonNegativeAutoencoder(
-            K, hidden_layer_sizes=(cfg["hidden"],), sparsity=cfg["sparsity_ml"],
+            K, hidden_layer_sizes=(cfg["hidden"],), sparsity=cfg["sparsity_ml"][K != 20],
             max_iter=cfg["nae_iter"], random_state=seed,
         ),
     }
@@ -310,15 +321,18 @@ def main():
     for key, default in [("nae_iter", 600), ("nmf_iter", 200), ("act_iter", 200),
                          ("hidden", 128)]:
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=default)
-    parser.add_argument("--sparsity", type=float, default=0.0)
-    parser.add_argument("--sparsity-ml", type=float, default=0.0)
+    parser.add_argument("--sparsity", type=float, nargs=2, default=[0.0, 0.0],
+                        metavar=("K20", "K100"), help="shallow NAE's sparsity at ranks 20, 100")
+    parser.add_argument("--sparsity-ml", type=float, nargs=2, default=[0.0, 0.0],
+                        metavar=("K20", "K100"), help="multilayer NAE's sparsity at ranks 20, 100")
+    parser.add_argument("--ranks", type=int, nargs="+", default=[20, 100])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cfg = {k: getattr(args, k) for k in
            ("nae_iter", "nmf_iter", "act_iter", "hidden", "sparsity", "sparsity_ml")}
     if args.quick:
         cfg.update(nae_iter=60, nmf_iter=60, act_iter=60)
-    ranks = [20] if args.quick else [20, 100]
+    ranks = [20] if args.quick else args.ranks
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is needed: apt-get install espeak-ng")
     voices_dir = args.voices or tempfile.mkdtemp(prefix="nae_voices_")
@@ -348,9 +362,10 @@ def main():
       f"Models trained on sentences 1-9 of each speaker; STFT 512 points, square-root "
       f"Hann, hop 128, magnitudes |X|, KL. NMF: MatrixNMF ({cfg['nmf_iter']} "
       f"iterations) in SupervisedSeparator ({cfg['act_iter']} updates per frame). NAE: "
-      f"{cfg['nae_iter']} Rprop steps; shallow sparsity {cfg['sparsity']:g}; multilayer "
-      f"hidden layer {cfg['hidden']} (F -> {cfg['hidden']} -> K -> {cfg['hidden']} -> F), "
-      f"sparsity {cfg['sparsity_ml']:g}; eq. 8 with {cfg['act_iter']} Rprop steps on the "
+      f"{cfg['nae_iter']} Rprop steps; shallow sparsity {cfg['sparsity'][0]:g} at K=20, "
+      f"{cfg['sparsity'][1]:g} at K=100; multilayer hidden layer {cfg['hidden']} "
+      f"(F -> {cfg['hidden']} -> K -> {cfg['hidden']} -> F), sparsity "
+      f"{cfg['sparsity_ml'][0]:g} at K=20, {cfg['sparsity_ml'][1]:g} at K=100; eq. 8 with {cfg['act_iter']} Rprop steps on the "
       f"mixture's latents. Seed {args.seed}, {torch.get_num_threads()} thread(s), "
       f"{total / 60:.1f} min.\n")
     p("### Median [interquartile range] over the separated sources\n")

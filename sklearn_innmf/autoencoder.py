@@ -293,32 +293,47 @@ def solve_latents(
     hi_i]`` interpolates the decoded frame ``D = decode(H)``. The gradient
     with respect to a frame's latents involves that frame's points only, and
     Rprop's steps are elementwise, so each frame's result depends on its own
-    points alone (a fixed number of steps: no global stopping rule).
+    points alone (a fixed number of steps: no global stopping rule). Each
+    frame keeps the iterate of lowest objective seen (Rprop does not always
+    descend, and a decoder trained with sparsity can have very large
+    weights), so the result is never worse than ``H0``.
 
     Returns
     -------
     H : Tensor of shape (n_frames, K), detached
     losses : list of float
-        Mean divergence per point before each step and after the last.
+        Mean divergence per point of the kept latents, before the first step
+        and after each step.
     """
+    n_frames = H0.shape[0]
     H = H0.detach().clone().clamp_min_(0.0).requires_grad_(True)
     opt = torch.optim.Rprop([H], lr=learning_rate)
     w = w.to(H.dtype)
+    best = H.detach().clone()
+    best_obj = torch.full((n_frames,), float("inf"), dtype=H.dtype)
+    best_div = torch.zeros(n_frames, dtype=H.dtype)
     losses = []
     for step in range(n_steps + 1):
         D = decode(H)
         y = D[frame, lo] * (1.0 - w) + D[frame, hi] * w
-        div = beta_divergence(m, y, beta, reduction="sum")
-        losses.append(float(div.detach()) / max(m.numel(), 1))
+        div = beta_divergence(m, y, beta, reduction="none")
+        with torch.no_grad():
+            frame_div = torch.zeros(n_frames, dtype=H.dtype).index_add_(0, frame, div.detach())
+            frame_obj = frame_div + sparsity * H.detach().sum(dim=1)
+            better = frame_obj < best_obj  # NaN is never better
+            best[better] = H.detach()[better]
+            best_obj = torch.where(better, frame_obj, best_obj)
+            best_div = torch.where(better, frame_div, best_div)
+            losses.append(float(best_div.sum()) / max(m.numel(), 1))
         if step == n_steps:
             break
-        objective = div + sparsity * H.sum() if sparsity else div
+        objective = div.sum() + sparsity * H.sum() if sparsity else div.sum()
         opt.zero_grad(set_to_none=True)
         objective.backward()
         opt.step()
         with torch.no_grad():
             H.clamp_min_(0.0)
-    return H.detach(), losses
+    return best, losses
 
 
 def occlusion_shares(decode, H):
