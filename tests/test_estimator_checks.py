@@ -32,6 +32,10 @@ from sklearn.utils.estimator_checks import (
 from sklearn_innmf import ImplicitNMF, MatrixNMF
 from sklearn_innmf.separation import SupervisedSeparator
 
+# the checks fit tiny random data with a few iterations: not converging is
+# expected here, and said by the estimators (tests elsewhere check the warning)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 TINY_IMPLICIT = dict(max_iter=5, hidden_size=8, n_layers=1, encoding_size=2)
 ESTIMATORS = [
     MatrixNMF(max_iter=50),
