@@ -428,7 +428,9 @@ def _check_groups(args):
         groups = checker._check_groups_structure()
         checker._check_groups_cover(groups, args.n_components)
     except ValueError as exc:
-        raise UsageError(f"--groups {spec}: {exc} (--n-components {args.n_components})") from exc
+        raise UsageError(
+            f"--groups {spec} with --n-components {args.n_components}: {exc}"
+        ) from exc
 
 
 def _make_out(path):

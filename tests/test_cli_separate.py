@@ -226,7 +226,8 @@ def test_stereo_mixture_is_downmixed_with_a_note(wavs, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--groups", "0,1:1,2,3,4,5"], r"--groups 0,1:1,2,3,4,5: .*component 1 in groups"),
+        (["--groups", "0,1:1,2,3,4,5"],
+         r"--groups 0,1:1,2,3,4,5 with --n-components 6: .*component 1 in groups"),
         (["--groups", "0,1:2"], r"leaves component\(s\) \[3, 4, 5\] out"),
         (["--groups", "0,1,2:3,4,5,6"], r"names component\(s\) \[6\]"),
         (["--groups", "a:b"], "argument --groups: 'a:b' is not a list of groups"),
