@@ -31,6 +31,9 @@ from sklearn_innmf.grouping import (
     separate_by_grouping,
 )
 
+# the checks and most tests fit with a few iterations by design
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 TINY_IMPLICIT = dict(max_iter=5, hidden_size=8, n_layers=1, encoding_size=2)
 ESTIMATORS = [
     ComponentGroupSeparator(MatrixNMF(3, max_iter=20)),
