@@ -7,6 +7,8 @@ matrices, on torch (CPU or CUDA).
 
 from ._points import grid_to_points, points_to_grid
 from ._threads import get_num_threads, num_threads
+from .autoencoder import NonNegativeAutoencoder
+from .grouping import ComponentGroupSeparator
 from .implicit import ImplicitNMF
 from .matrix import MatrixNMF
 from .separation import SupervisedSeparator
@@ -16,7 +18,9 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ImplicitNMF",
     "MatrixNMF",
+    "NonNegativeAutoencoder",
     "SupervisedSeparator",
+    "ComponentGroupSeparator",
     "grid_to_points",
     "points_to_grid",
     "num_threads",

@@ -137,8 +137,10 @@ def add_parser(subparsers):
         "print SDR/SIR/SAR",
     )
     parser.add_argument(
-        "--model", choices=["implicit", "matrix"], default="implicit",
-        help="implicit: iN-NMF (ImplicitNMF); matrix: classic NMF (MatrixNMF) "
+        "--model", choices=["implicit", "matrix", "nae"], default="implicit",
+        help="implicit: iN-NMF (ImplicitNMF); matrix: classic NMF (MatrixNMF); "
+        "nae: non-negative autoencoder (NonNegativeAutoencoder, Smaragdis & "
+        "Venkataramani 2017; --hidden-sizes for the multilayer one) "
         "(default: %(default)s)",
     )
     parser.add_argument(
@@ -162,6 +164,11 @@ def add_parser(subparsers):
         "--n-components", type=_positive_int, default=20, metavar="K",
         help="components per source; blind separation: of the mixture's model "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hidden-sizes", type=_positive_int, nargs="+", default=None, metavar="N",
+        help="nae model: widths of the encoder's hidden layers, the decoder mirrors "
+        "them (default: none, the shallow autoencoder)",
     )
     parser.add_argument(
         "--encoding-size", type=_positive_int, default=6, metavar="E",
@@ -339,6 +346,10 @@ def _estimator(args):
         params["max_iter"] = args.max_iter
     if args.model == "matrix":
         return MatrixNMF(**params)
+    if args.model == "nae":
+        from .autoencoder import NonNegativeAutoencoder
+
+        return NonNegativeAutoencoder(hidden_layer_sizes=tuple(args.hidden_sizes or ()), **params)
     return ImplicitNMF(time_factor="table", encoding_size=args.encoding_size, **params)
 
 
@@ -380,10 +391,16 @@ def run(args):
 
 def _check_arguments(args):
     """Argument checks that need no file; returns the number of sources."""
+    if args.hidden_sizes is not None and args.model != "nae":
+        raise UsageError("--hidden-sizes is for --model nae")
     if args.source is None:
         if args.train_n_fft is not None:
             raise UsageError("--train-n-fft needs --source (training recordings); blind "
                              "separation fits the mixture at --n-fft")
+        if args.model == "nae":
+            raise UsageError("--model nae needs --source (training recordings): blind "
+                             "separation groups templates, which an autoencoder has not; "
+                             "use --model matrix or implicit")
         n_sources = args.n_sources
         if args.groups is not None:
             if n_sources is not None and n_sources != len(args.groups):

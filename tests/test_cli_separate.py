@@ -280,3 +280,27 @@ def test_version(capsys):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"sklearn-innmf {__version__}"
+
+
+def test_autoencoder_model(wavs, tmp_path, capsys):
+    """--model nae: one non-negative autoencoder per source, their decoders
+    explaining the mixture (eq. 8 of Smaragdis & Venkataramani 2017)."""
+    out = tmp_path / "nae"
+    argv = base_args(wavs, out) + ["--model", "nae", "--n-fft", "256", "--n-components", "6",
+                                   "--max-iter", "200", "--quiet",
+                                   "--reference", wavs["refA"], wavs["refB"]]
+    assert main(argv) == 0
+    rows = {line.split()[0]: line.split()[1:4] for line in capsys.readouterr().out.splitlines()
+            if line.startswith("source_")}
+    assert min(float(rows[f"source_{i}.wav"][0]) for i in (1, 2)) > 5.0, rows
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "nae"], "--model nae needs --source"),
+    (["--model", "matrix", "--hidden-sizes", "8"], "--hidden-sizes is for --model nae"),
+])
+def test_autoencoder_bad_arguments(wavs, tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.setattr("sklearn_innmf.grouping.separate_by_grouping", _no_training)
+    assert main(["--mixture", wavs["mix"], "--out", str(tmp_path / "o")] + argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
