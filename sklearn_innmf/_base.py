@@ -71,7 +71,30 @@ class PointTransformer(TransformerMixin, BaseEstimator):
             ensure_min_samples=2 if reset else 1,
             ensure_min_features=2 if reset else 1,
         )
+        if reset:
+            self._check_n_coordinates(X.shape[1] - 1)
         return check_points(X)
+
+    def _check_n_coordinates(self, d):
+        """A width other than (t, f, m) is read as d coordinates + m, a CP
+        decomposition for d > 2: an error if ``n_coordinates`` says otherwise,
+        a warning if nothing says it (a user may have meant 3 columns)."""
+        expected = getattr(self, "n_coordinates", None)
+        if expected is not None and d != expected:
+            raise ValueError(
+                f"X has {d + 1} columns, but n_coordinates={expected} expects "
+                f"{expected + 1}: {expected} coordinate column(s), then the magnitude."
+            )
+        if expected is None and d != 2:
+            warnings.warn(
+                f"X has {d + 1} columns: read as {d} coordinate column(s) (column 0 "
+                f"the activation axis) and the magnitude last"
+                + (", a non-negative CP decomposition" if d > 2 else "")
+                + ". Points of a spectrogram have 3, (t, f, m); set n_coordinates="
+                f"{d} to confirm this layout and silence this warning.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def inverse_transform(self, X):
         """The coordinates and the sum of the other columns.
@@ -143,6 +166,7 @@ class BaseNMF(PointTransformer):
         "device": [str],
         "dtype": [StrOptions({"float32", "float64"})],
         "verbose": ["verbose"],
+        "n_coordinates": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     # -- what subclasses provide -------------------------------------------

@@ -116,6 +116,12 @@ class ImplicitNMF(BaseNMF):
         results keep X's dtype; ``score`` sums in float64.
     verbose : int, default=0
         1 shows a progress bar with the current loss.
+    n_coordinates : int, default=None
+        The number of coordinate columns of X (2 for (t, f, m) points). None
+        reads it from X's width and warns when it is not 2 (a point array of
+        2 or 4 columns is more often a mistake than a 1-axis model or a CP
+        decomposition); an integer confirms the layout: X of another width
+        is refused at fit.
 
     Attributes
     ----------
@@ -190,6 +196,7 @@ class ImplicitNMF(BaseNMF):
         device="auto",
         dtype="float32",
         verbose=0,
+        n_coordinates=None,
     ):
         self.n_components = n_components
         self.encoding_size = encoding_size
@@ -209,6 +216,7 @@ class ImplicitNMF(BaseNMF):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.n_coordinates = n_coordinates
 
     @property
     def _learning_rate(self):

@@ -73,6 +73,12 @@ class MatrixNMF(BaseNMF):
         Precision of the training computation. Outputs keep X's dtype.
     verbose : int, default=0
         1 shows a progress bar with the current loss.
+    n_coordinates : int, default=None
+        The number of coordinate columns of X (2 for (t, f, m) points). None
+        reads it from X's width and warns when it is not 2 (a point array of
+        2 or 4 columns is more often a mistake than a 1-axis model or a CP
+        decomposition); an integer confirms the layout: X of another width
+        is refused at fit.
 
     Attributes
     ----------
@@ -155,6 +161,7 @@ class MatrixNMF(BaseNMF):
         device="auto",
         dtype="float32",
         verbose=0,
+        n_coordinates=None,
     ):
         self.n_components = n_components
         self.beta_loss = beta_loss
@@ -169,6 +176,7 @@ class MatrixNMF(BaseNMF):
         self.device = device
         self.dtype = dtype
         self.verbose = verbose
+        self.n_coordinates = n_coordinates
 
     def fit(self, X, y=None, factors=None):
         """Learn the tables W and H (or the CP factors) from a point array.

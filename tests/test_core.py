@@ -294,7 +294,9 @@ def test_three_axes_is_cp_decomposition(estimator):
     T = np.einsum("ik,jk,lk->ijl", a, b, c)
     idx = np.array(np.meshgrid(range(6), range(5), range(4), indexing="ij")).reshape(3, -1).T
     X = np.column_stack([idx.astype(float), T.ravel()])
-    est = clone(estimator).set_params(n_components=2).fit(X)
+    with pytest.warns(UserWarning, match="X has 4 columns: read as 3 coordinate column"):
+        clone(estimator).set_params(n_components=2, max_iter=2).fit(X)
+    est = clone(estimator).set_params(n_components=2, n_coordinates=3).fit(X)
     assert est.transform(X).shape == (len(X), 3 + 2)
     assert est.factor(2, [0, 1, 2, 3]).shape == (4, 2)
     with pytest.raises(ValueError, match="needs \\(t, f, m\\) points"):
@@ -349,6 +351,18 @@ def test_wrong_width_after_fit_and_bad_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             MatrixNMF(2, device="cuda").fit(X)
+
+
+def test_n_coordinates_confirms_or_refuses_the_layout():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.rand(30), rng.rand(30) * 100, rng.rand(30)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        MatrixNMF(2, max_iter=5, tol=0, n_coordinates=2).fit(X)  # (t, f, m): no warning
+    with pytest.raises(ValueError, match="X has 3 columns, but n_coordinates=1 expects 2"):
+        MatrixNMF(2, n_coordinates=1).fit(X)
+    with pytest.warns(UserWarning, match="X has 2 columns: read as 1 coordinate"):
+        ImplicitNMF(1, max_iter=2).fit(X[:, [0, 2]])
 
 
 def test_itakura_saito_with_zeros_is_refused():

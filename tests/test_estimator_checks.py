@@ -35,7 +35,12 @@ from sklearn_innmf.separation import SupervisedSeparator
 
 # the checks fit tiny random data with a few iterations: not converging is
 # expected here, and said by the estimators (tests elsewhere check the warning)
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# sklearn's data sets have any number of columns: the layout warning for
+# other than (t, f, m) points is expected there (tested in test_core.py)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:X has .* columns. read as:UserWarning"),
+]
 
 TINY_IMPLICIT = dict(max_iter=5, hidden_size=8, n_layers=1, encoding_size=2)
 SMALL_IMPLICIT = dict(max_iter=20, hidden_size=16, n_layers=2)

@@ -32,6 +32,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     # tiny grids: n_components=2 may exceed an axis' number of values
     pytest.mark.filterwarnings("ignore:n_components=.* is larger:UserWarning"),
+    # the properties hold for any number of coordinate axes, drawn here
+    pytest.mark.filterwarnings("ignore:X has .* columns. read as:UserWarning"),
 ]
 
 # CI runs a fixed set of examples (derandomize); setting the variable explores
