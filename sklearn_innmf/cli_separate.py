@@ -137,11 +137,12 @@ def add_parser(subparsers):
         "print SDR/SIR/SAR",
     )
     parser.add_argument(
-        "--model", choices=["implicit", "matrix", "nae"], default="implicit",
-        help="implicit: iN-NMF (ImplicitNMF); matrix: classic NMF (MatrixNMF); "
-        "nae: non-negative autoencoder (NonNegativeAutoencoder, Smaragdis & "
-        "Venkataramani 2017; --hidden-sizes for the multilayer one) "
-        "(default: %(default)s)",
+        "--model", choices=["matrix", "implicit", "nae"], default="matrix",
+        help="matrix: classic NMF (MatrixNMF); implicit: iN-NMF (ImplicitNMF, "
+        "templates as networks: on two speakers with 4 training sentences each "
+        "+0.3 dB SDR at 9x the time of matrix); nae: non-negative autoencoder "
+        "(NonNegativeAutoencoder, Smaragdis & Venkataramani 2017; --hidden-sizes "
+        "for the multilayer one) (default: %(default)s)",
     )
     parser.add_argument(
         "--n-fft", type=_positive_int, default=1024, metavar="N",
@@ -178,7 +179,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "--max-iter", type=_positive_int, default=None, metavar="N",
         help="training iterations per source (default: the model's, 200 for "
-        "matrix, 500 for implicit, both stopping early on convergence)",
+        "matrix, 1000 for implicit, 500 for nae, stopping early on convergence)",
     )
     parser.add_argument(
         "--sr", type=_positive_int, default=None, metavar="HZ",
