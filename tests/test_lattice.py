@@ -137,8 +137,11 @@ def test_interpolation_backward_matches_finite_differences():
     torch.testing.assert_close(out, (1 - w) * nodes[lo] + w * nodes[lo + 1])
 
 
-def test_invalid_lattice():
-    for bad in (1, 0, "exact", 2.5, True):
+def test_lattice_values():
+    assert ImplicitFactor(2, 0.0, 1.0, lattice=np.int64(64)).nodes == 64
+    assert ImplicitFactor(2, 0.0, 1.0, lattice=None).nodes is None
+    assert ImplicitFactor(2, 0.0, 1.0).nodes is None  # "auto", undecided
+    for bad in (1, 0, "exact", 2.5, True, np.array([3])):
         with pytest.raises(ValueError, match="lattice=.* must be 'auto', None or an int >= 2"):
             ImplicitFactor(2, 0.0, 1.0, lattice=bad)
 
