@@ -150,12 +150,14 @@ class ImplicitFactor(nn.Module):
         How the network is evaluated. None: at each distinct coordinate,
         exactly. An int n >= 2: on n evenly spaced nodes over [low, high],
         linearly interpolated to the coordinates (those outside [low, high]
-        go through the network), so the cost no longer grows with the number
-        of coordinates. "auto": decided on the first call, which in the
-        estimators is training: a lattice of ``AUTO_LATTICE`` nodes if it
-        asks for more than ``AUTO_LATTICE_ABOVE`` coordinates (scattered
-        points), else exact (grids: STFTs, CQTs). The decision is kept in
-        :attr:`nodes`, so the fitted function is evaluated as it was trained.
+        go through the network), so the network's cost no longer grows with
+        the number of coordinates. "auto": decided on the first call, which
+        in the estimators is training: a lattice of ``AUTO_LATTICE`` (2048)
+        nodes if it asks for more than ``AUTO_LATTICE_ABOVE`` (8192)
+        coordinates (scattered points), else exact (grids: STFTs, CQTs). The
+        decision is kept in :attr:`nodes`, so the fitted function is
+        evaluated as it was trained (between nodes, a network trained
+        through them is unconstrained).
 
     Attributes
     ----------
