@@ -135,12 +135,12 @@ def sparsity(data):
     base = fit_separator(train, sr, estimator=MatrixNMF(K, random_state=0), n_fft=N_FFT,
                          power=POWER, random_state=0)
     by_sparsity = []
-    for s in (0.0, 0.02, 0.05, 0.1, 0.2, 0.5):
+    for s in (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3):
         by_sparsity.append((s, *evaluate(base.set_params(sparsity=s), mixes)))
         log("sparsity", by_sparsity[-1])
     base.set_params(sparsity=0.0)
     by_cross = []
-    for c in (0.0, 0.1, 1.0):
+    for c in (0.0, 0.003, 0.01, 0.03, 0.1, 1.0):
         by_cross.append((c, *evaluate(base.set_params(cross_source_penalty=c), mixes)))
         log("cross", by_cross[-1])
     base.set_params(cross_source_penalty=0.0)

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from .divergences import beta_divergence, beta_loss_to_float
 
-__all__ = ["beta_divergence_points", "bss_eval", "BSSEvalResult", "stoi"]
+__all__ = ["beta_divergence_points", "bss_eval", "BSSEvalResult", "hoyer_sparsity", "stoi"]
 
 
 @contextlib.contextmanager
@@ -302,3 +302,46 @@ def stoi(reference, estimate, sr, *, extended=False):
         raise ValueError(f"sr={sr!r} must be a positive sampling rate in Hz.")
     pystoi = _optional("pystoi", "stoi", "pystoi")
     return float(pystoi.stoi(ref[0], est[0], sr, extended=extended))
+
+
+def hoyer_sparsity(H, axis=None):
+    """Hoyer's sparsity of non-negative values: 0 when all are equal, 1 when
+    one is non-zero.
+
+    ``(sqrt(n) - |h|_1 / |h|_2) / (sqrt(n) - 1)`` for ``n`` values (Hoyer,
+    "Non-negative matrix factorization with sparseness constraints", JMLR 5,
+    2004).
+
+    Parameters
+    ----------
+    H : array-like
+        Non-negative values, e.g. activations of shape (n_times, n_components).
+    axis : int, default=None
+        None: one sparsity over all values; an int: the mean of the
+        sparsities of the slices along it (e.g. ``axis=1``: per frame).
+
+    Returns
+    -------
+    sparsity : float
+        In [0, 1]; 0 for an all-zero input.
+
+    Examples
+    --------
+    >>> from sklearn_innmf.metrics import hoyer_sparsity
+    >>> hoyer_sparsity([1.0, 1.0, 1.0, 1.0]), hoyer_sparsity([0.0, 0.0, 3.0, 0.0])
+    (0.0, 1.0)
+    """
+    H = np.asarray(H, dtype=np.float64)
+    if H.size < 2:
+        raise ValueError(f"hoyer_sparsity needs at least 2 values, got H of shape={H.shape}.")
+    if np.any(H < 0) or not np.all(np.isfinite(H)):
+        raise ValueError("hoyer_sparsity needs finite, non-negative values.")
+    if axis is not None:
+        H = np.moveaxis(H, axis, -1).reshape(-1, H.shape[axis])
+        return float(np.mean([hoyer_sparsity(h) for h in H if h.any()] or [0.0]))
+    h = H.ravel()
+    l2 = np.sqrt(np.sum(h * h))
+    if l2 == 0:
+        return 0.0
+    n = h.size
+    return float((np.sqrt(n) - h.sum() / l2) / (np.sqrt(n) - 1.0))
