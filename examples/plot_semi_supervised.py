@@ -33,12 +33,12 @@ from sklearn_innmf.separation import fit_separator, separate_mixture
 
 sr, n_fft, power, K = 8000, 512, 0.5, 12
 free_counts = (0, 2, 4, 8)
-sparsities = (0.0, 0.05, 0.1, 0.2, 0.5)
+sparsities = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1)
 # sphinx_gallery_start_ignore
 import os
 
 if os.environ.get("SKLEARN_INNMF_EXAMPLES_QUICK", "0") not in ("", "0"):
-    free_counts, sparsities = (0, 4), (0.0, 0.2)
+    free_counts, sparsities = (0, 4), (0.0, 0.03)
 # sphinx_gallery_end_ignore
 
 voice_train = [

@@ -181,13 +181,31 @@ def _step_cross(args, step, figures):
     for method, table in tables.items():
         print(f"\n{method}\n")
         print(cross_representation_markdown(table))
-    print("\nSTFT-1024 templates explain the CQT within about 3x of its own model; a "
-          "4x change of window\n(STFT-256 <-> STFT-1024) does not, nor do CQT "
-          "templates explain an STFT, for either model:\na template keeps its "
-          "analysis's peak widths (+-125 Hz at 256 samples, +-31 Hz at 1024).\n"
-          "See benchmarks/cross_representation.md.")
+    print()
+    for method, table in tables.items():
+        print(_transfer_summary(method, table))
+    print("A template keeps its analysis's peak widths (+-125 Hz at 256 samples, "
+          "+-31 Hz at 1024),\nwhich activations cannot change. See "
+          "benchmarks/cross_representation.md.")
     _save(plot_cross_representation(tables), os.path.join(args.out, "cross_representation.png"),
           figures)
+
+
+def _transfer_summary(method, table, threshold=3.0):
+    """One sentence from a cross-representation table's numbers: which
+    transfers stay within ``threshold`` x the target's own model."""
+    names = table.names
+    within, above = [], []
+    for i, source in enumerate(names):
+        for j, target in enumerate(names):
+            if i != j:
+                cell = f"{source} -> {target} ({table.ratio[i, j]:.1f}x)"
+                (within if table.ratio[i, j] <= threshold else above).append(cell)
+    text = f"{method}: {len(within)} of {len(within) + len(above)} transfers within "
+    text += f"{threshold:g}x of the target's own model"
+    text += (": " + ", ".join(within)) if within else ""
+    text += ("; above: " + ", ".join(above)) if above else ""
+    return text + "."
 
 
 def _spectrogram(ax, y, sr, title):
@@ -199,14 +217,17 @@ def _spectrogram(ax, y, sr, title):
     times, freqs = np.unique(X[:, 0]), np.unique(X[:, 1])
     S = X[:, 2].reshape(len(times), len(freqs)).T
     db = 20 * np.log10(np.maximum(S, 1e-10) / max(S.max(), 1e-10))
-    ax.imshow(np.maximum(db, -70), origin="lower", aspect="auto", cmap="magma",
-              extent=(times[0], times[-1], freqs[0], freqs[-1]))
-    ax.set(title=title, ylim=(0, 4000), xlabel="Time (s)")
+    image = ax.imshow(np.maximum(db, -70), origin="lower", aspect="auto", cmap="magma",
+                      vmin=-70, vmax=0, extent=(times[0], times[-1], freqs[0], freqs[-1]))
+    ax.set(title=title, ylim=(0, 4000), xlabel="Time (s)", ylabel="Frequency (Hz)")
+    ax.tick_params(labelbottom=True, labelleft=True)
+    return image
 
 
 def _step_separation(args, step, figures, sounds):
     """SupervisedSeparator(ImplicitNMF) on a 0 dB mixture of two synthesised voices."""
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from . import ImplicitNMF, MatrixNMF
     from .datasets import save_audio
@@ -243,23 +264,25 @@ def _step_separation(args, step, figures, sounds):
                   f"{r.sar[s]:.1f} | {r.sdr_mixture[s]:.1f} |")
 
     r = first
+    # one gain for all files, so they do not clip and keep their balance
+    gain = 0.9 / max(np.max(np.abs(r.mixture)), np.max(np.abs(r.estimates)), 1e-12)
     path = os.path.join(args.out, "mixture.wav")
-    save_audio(path, r.mixture, r.sr)
+    save_audio(path, gain * r.mixture, r.sr)
     sounds.append(path)
     for s, voice in enumerate(r.names):
         path = os.path.join(args.out, f"separated_{voice.replace(' ', '_')}.wav")
-        save_audio(path, r.estimates[s], r.sr)
+        save_audio(path, gain * r.estimates[s], r.sr)
         sounds.append(path)
     fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True, sharey=True,
                              layout="constrained")
-    _spectrogram(axes[0, 0], r.mixture, r.sr, "mixture (0 dB)")
-    axes[1, 0].axis("off")
+    image = _spectrogram(axes[0, 0], r.mixture, r.sr, "mixture (0 dB)")
+    _spectrogram(axes[1, 0], np.sum(r.estimates, axis=0), r.sr,
+                 "separated sources, summed")
     for s, voice in enumerate(r.names):
         _spectrogram(axes[0, s + 1], r.sources[s], r.sr, f"{voice}: true")
         _spectrogram(axes[1, s + 1], r.estimates[s], r.sr,
                      f"{voice}: separated, SDR {r.sdr[s]:.1f} dB")
-    axes[0, 0].set_ylabel("Frequency (Hz)")
-    axes[1, 1].set_ylabel("Frequency (Hz)")
+    fig.colorbar(image, ax=axes, label="dB (0 = loudest bin of each panel)", shrink=0.8)
     fig.suptitle(f"SupervisedSeparator({next(iter(results))})")
     _save(fig, os.path.join(args.out, "separation.png"), figures)
 

@@ -313,7 +313,7 @@ def plot_hybrid_factors(estimator, data, *, power=0.5, fig=None):
     times = np.linspace(0, data.y.size / data.sr, 600)
     top, bottom = fig.subfigures(2, 1)
     ax = top.subplots()
-    plot_points(data.X, ax=ax, power=power, top_db=60.0, cmap="magma_r", marker_size=4.0)
+    plot_points(data.X, ax=ax, power=power, top_db=60.0, cmap="magma", marker_size=4.0)
     ax.set_ylim(100, 4000)
     ax_w, ax_h = bottom.subplots(1, 2)
     plot_factors(estimator, freqs=freqs, times=times, ax=(ax_w, ax_h))
