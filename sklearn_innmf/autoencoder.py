@@ -650,7 +650,9 @@ class NonNegativeAutoencoder(PointTransformer):
         exact = w == 0
         on_bin = np.where(exact, lo, -1)
         cell = frame * n_bins + on_bin
+        # float even when no point lies on a bin (bincount of nothing is int)
         sums = np.bincount(cell[exact], weights=m[exact], minlength=n_frames * n_bins)
+        sums = sums.astype(np.float64)
         counts = np.bincount(cell[exact], minlength=n_frames * n_bins)
         V = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
         V = V.reshape(n_frames, n_bins)
@@ -971,6 +973,44 @@ class NonNegativeAutoencoder(PointTransformer):
             raise ValueError("freqs must be a non-empty array of finite frequencies.")
         return f
 
+    def _output_matrix(self, coords):
+        """``P`` (n_bins, n) with the decoded values at ``coords`` = decoded
+        values at the bins @ P: linear interpolation over frequency (d = 2,
+        ``coords`` of shape (n,) or (n, 1)), the nearest bin for d > 2
+        (``coords`` (n, d - 1)), the single bin for d = 1 (``coords`` (n, 0))."""
+        check_is_fitted(self)
+        c = np.asarray(coords, dtype=np.float64)
+        n_axes = self.bins_.shape[1]
+        if c.ndim == 1 and n_axes == 1:
+            c = c[:, None]
+        if c.ndim != 2 or c.shape[1] != n_axes:
+            raise ValueError(
+                f"coords has shape={np.shape(coords)}, but this model's template "
+                f"coordinates have {n_axes} column(s) (d={n_axes + 1})."
+            )
+        if c.shape[0] == 0 or not np.all(np.isfinite(c)):
+            raise ValueError("coords must be a non-empty array of finite coordinates.")
+        if n_axes == 1:
+            return torch.as_tensor(interpolation_matrix(self.bins_[:, 0], c[:, 0]))
+        if n_axes == 0:
+            return torch.ones(1, c.shape[0], dtype=torch.float64)
+        P = torch.zeros(self.bins_.shape[0], c.shape[0], dtype=torch.float64)
+        P[torch.as_tensor(self._nearest_bins(c)), torch.arange(c.shape[0])] = 1.0
+        return P
+
+    def _frame_start(self, X, share=1.0):
+        """Initial latents of X's frames for eq. 8: the encoder's output for
+        each frame's own points (interpolated onto the training bins as
+        :meth:`transform` does), the magnitudes scaled by ``share`` first.
+
+        Returns an array (n_unique_times, n_components_), times sorted; a
+        frame's row depends on that frame's points only.
+        """
+        times, frame, lo, hi, w = self._locate(X)
+        V_in = self._encoder_input(X, times, frame, lo, hi, w) * (share / self.scale_)
+        with torch.no_grad():
+            return self._network64().encode(torch.as_tensor(V_in)).numpy()
+
     def _frame_decoder(self, freqs):
         """A frozen float64 CPU module: latents -> magnitudes at ``freqs``.
 
@@ -981,15 +1021,15 @@ class NonNegativeAutoencoder(PointTransformer):
 
         Parameters
         ----------
-        freqs : array-like of shape (n_freqs,)
+        freqs : array-like of shape (n_freqs,) or (n_freqs, d - 1)
+            Frequencies (d = 2), or rows of template coordinates for any d
+            (the nearest bin for d > 2; shape (n, 0) for d = 1).
 
         Returns
         -------
         decoder : FrameDecoder
         """
-        f = self._check_frequencies(freqs, "_frame_decoder")
-        P = torch.as_tensor(interpolation_matrix(self.bins_[:, 0], f))
-        module = FrameDecoder(self._network64(), P, self.scale_)
+        module = FrameDecoder(self._network64(), self._output_matrix(freqs), self.scale_)
         for p in module.parameters():
             p.requires_grad_(False)
         return module.eval()

@@ -57,11 +57,13 @@ class DecoderModel(nn.Module):
     gradient steps. ``scale`` is 1: the decoders answer in the data's units.
     """
 
-    def __init__(self, latents, decoders, groups):
+    def __init__(self, latents, decoders, groups, columns):
         super().__init__()
         self.factors = nn.ModuleList([latents])
         self.decoders = nn.ModuleList(decoders)
         self.groups = list(groups)
+        # per point: its column of the decoders' output (its template coordinates)
+        self.register_buffer("columns", columns)
         self.register_buffer("scale", torch.tensor(1.0, dtype=torch.float64))
 
     @property
@@ -76,10 +78,18 @@ class DecoderModel(nn.Module):
         H = values[0]
         return [D(H[:, g]) for D, g in zip(self.decoders, self.groups)]
 
-    def loss(self, values, data, beta):
+    def _at_points(self, values, data):
         Y = sum(self.source_grids(values))
-        y = Y[data.index[0], data.index[1]]
-        return beta_divergence(data.m, y, beta)
+        return Y[data.index[0], self.columns]
+
+    def loss(self, values, data, beta):
+        return beta_divergence(data.m, self._at_points(values, data), beta)
+
+    def row_losses(self, values, data, beta):
+        """The divergence summed over each time's points: (n_times,)."""
+        d = beta_divergence(data.m, self._at_points(values, data), beta, reduction="none")
+        n = data.uniques[0].numel()
+        return torch.zeros(n, dtype=d.dtype, device=d.device).index_add_(0, data.index[0], d)
 
 
 @dataclass

@@ -155,6 +155,23 @@ class L1L2Penalty(Penalty):
             total = total + problem.unit_factor(self.axis, 2) * 0.5 * self.l2 * (w * G * G).sum()
         return total / problem.data.n_points
 
+    def row_values(self, values, problem):
+        """Per activation row (time), in the divergence-summed units; None
+        if the penalty is not on the activations."""
+        if self.axis != 0:
+            return None
+        return self.value_terms(values, problem).sum(dim=1)
+
+    def value_terms(self, values, problem):
+        G = values[self.axis][:, self.columns]
+        w = self._weights(problem, G)
+        terms = torch.zeros_like(G)
+        if self.l1:
+            terms = terms + problem.unit_factor(self.axis, 1) * self.l1 * w * G
+        if self.l2:
+            terms = terms + problem.unit_factor(self.axis, 2) * 0.5 * self.l2 * w * G * G
+        return terms
+
     def mu_terms(self, values, axis, columns, problem):
         if axis != self.axis or not _overlap(columns, self.columns, values[axis].shape[1]):
             return [], []
@@ -207,6 +224,12 @@ class LogPenalty(Penalty):
         terms = self._weights(problem, G) * torch.log1p(G / self.eps)
         return self.weight * terms.sum() / problem.data.n_points
 
+    def row_values(self, values, problem):
+        if self.axis != 0:
+            return None
+        G = values[0][:, self.columns]
+        return self.weight * (self._weights(problem, G) * torch.log1p(G / self.eps)).sum(dim=1)
+
     def mu_terms(self, values, axis, columns, problem):
         G = values[axis]
         if axis != self.axis or not self.weight or not _overlap(columns, self.columns, G.shape[1]):
@@ -249,10 +272,13 @@ class CoactivityPenalty(Penalty):
         return torch.stack([H[:, g].sum(dim=1) for g in self.groups], dim=1)
 
     def value(self, values, problem):
+        return self.row_values(values, problem).sum() / problem.data.n_points
+
+    def row_values(self, values, problem):
         S = self._sums(values[0])
         total = S.sum(dim=1)
         pairs = 0.5 * (total * total - (S * S).sum(dim=1))
-        return self.weight * (self._weights(problem, S) * pairs).sum() / problem.data.n_points
+        return self.weight * self._weights(problem, S) * pairs
 
     def mu_terms(self, values, axis, columns, problem):
         if axis != 0 or not self.weight:
@@ -379,6 +405,21 @@ class Problem:
         for p in self.penalties:
             v = p.value(values, self)
             total = v if total is None else total + v
+        return total
+
+    def row_objective(self, values):
+        """The objective per activation row (time), divergence summed over
+        the row's points, when the model and every penalty can split it by
+        row (rows are then independent problems); else None."""
+        row_losses = getattr(self.model, "row_losses", None)
+        if row_losses is None:
+            return None
+        total = row_losses(values, self.data, self.beta)
+        for p in self.penalties:
+            rows = getattr(p, "row_values", lambda *a: None)(values, self)
+            if rows is None:
+                return None
+            total = total + rows
         return total
 
     def objective(self, values):

@@ -27,7 +27,7 @@ from .factors import TableFactor
 from .implicit import _NETWORK_CONSTRAINTS, ImplicitNMF
 from .matrix import MatrixNMF
 from .model import DecoderModel, SeparableModel, prepare_points
-from .problem import Block, CoactivityPenalty, LogPenalty, Problem
+from .problem import Block, CoactivityPenalty, L1L2Penalty, LogPenalty, Problem
 from .solvers import solve
 from .representations import STFTSynthesizer, stft_points
 
@@ -480,11 +480,6 @@ class SupervisedSeparator(PointTransformer):
         of Smaragdis & Venkataramani 2017): yields ``(rows, model)`` per chunk
         of frames, ``model`` the fitted :class:`~sklearn_innmf.model.DecoderModel`
         with the chunk's points laid out in ``model.data``."""
-        if X.shape[1] != 3:
-            raise ValueError(
-                f"{type(self.estimators_[0]).__name__} separates (t, f, m) points "
-                f"(d=2); X has d={X.shape[1] - 1}."
-            )
         coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
         uniques, inverse = unique_coordinates(coords)
         groups = self._groups()
@@ -492,28 +487,34 @@ class SupervisedSeparator(PointTransformer):
         for rows in _frame_chunks(inverse[0], uniques[0].size, m):
             data = prepare_points(coords[rows], m[rows], scale=1.0, device=device,
                                   dtype=torch.float64, allow_dense=False)
-            freqs = data.uniques[1].cpu().numpy()
-            decoders = [e._frame_decoder(freqs).to(device) for e in self.estimators_]
-            # start: each source's encoding of a flat spectrum at the frame's
-            # mean magnitude, shared out evenly (the frame's own points only)
-            n_t = data.uniques[0].numel()
-            mean = torch.zeros(n_t, dtype=torch.float64, device=device)
-            mean.index_add_(0, data.index[0], data.m)
-            mean /= torch.bincount(data.index[0], minlength=n_t)
-            V = mean[:, None].expand(n_t, freqs.size)
-            with torch.no_grad():
-                H0 = torch.cat(
-                    [e._frame_encoder(freqs).to(device)(V / len(self.estimators_))
-                     for e in self.estimators_], dim=1,
-                )
-            latents = TableFactor(data.uniques[0].cpu(), H0.cpu()).to(device)
-            model = DecoderModel(latents, decoders, groups)
+            # the decoders at the chunk's distinct template coordinates
+            cols, col_index = np.unique(coords[rows, 1:], axis=0, return_inverse=True)
+            col_index = torch.as_tensor(col_index.ravel(), device=device)
+            decoders = [e._frame_decoder(cols).to(device) for e in self.estimators_]
+            # start: each source's encoding of the frame's own points, the
+            # frame shared out evenly between the sources
+            Xc = X[rows]
+            H0 = np.hstack([e._frame_start(Xc, 1.0 / len(self.estimators_))
+                            for e in self.estimators_])
+            latents = TableFactor(data.uniques[0].cpu(), torch.as_tensor(H0)).to(device)
+            model = DecoderModel(latents, decoders, groups, col_index)
             problem = Problem(model, data, self._beta, [Block(0, "gradient")],
-                              self._penalties())
+                              self._penalties() + self._latent_penalties(groups))
             solve(problem, max_iter=self.max_iter, tol=0.0, learning_rate=self.learning_rate,
-                  verbose=self.verbose, desc=type(self).__name__)
+                  verbose=self.verbose, desc=type(self).__name__, keep_best_rows=True)
             model.data = data
             yield rows, model
+
+    def _latent_penalties(self, groups):
+        """Each autoencoder's own L1 penalty on its latents (its eq. 5, as in
+        its eq. 6), in the mixture's units: the autoencoder minimises the
+        divergence of ``m / scale_``, which is ``scale_ ** -beta`` times ours."""
+        penalties = []
+        for e, g in zip(self.estimators_, groups):
+            weight = float(getattr(e, "sparsity", 0.0))
+            if weight > 0:
+                penalties.append(L1L2Penalty(0, l1=weight * e.scale_**self._beta, columns=g))
+        return penalties
 
     def _groups(self):
         sizes = list(self.n_components_per_source_)
@@ -542,7 +543,7 @@ class SupervisedSeparator(PointTransformer):
                 with torch.no_grad():
                     values = model.values(model.data.uniques)
                     for s, grid in enumerate(model.source_grids(values)):
-                        picked = grid[model.data.index[0], model.data.index[1]]
+                        picked = grid[model.data.index[0], model.columns]
                         V[rows, s] = picked.cpu().numpy()
             return V
         for rows, fitted, frame_scale in self._fits(X):

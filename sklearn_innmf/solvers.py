@@ -229,6 +229,7 @@ def solve(
     verbose=0,
     desc="fit",
     unit=1.0,
+    keep_best_rows=False,
 ):
     """Solve a :class:`~sklearn_innmf.problem.Problem`.
 
@@ -248,6 +249,7 @@ def solve(
             verbose=verbose,
             desc=desc,
             unit=unit,
+            keep_best_rows=keep_best_rows,
         )
     return solve_multiplicative(
         problem, max_iter=max_iter, tol=tol, verbose=verbose, desc=desc, unit=unit
@@ -374,6 +376,7 @@ def solve_gradient(
     verbose=0,
     desc="fit",
     unit=1.0,
+    keep_best_rows=False,
 ):
     """Gradient training of the problem's "gradient" blocks (the networks).
 
@@ -385,6 +388,12 @@ def solve_gradient(
     decreased by less than ``tol`` (relative) over the last 10 steps (a rise
     is not convergence). A non-finite loss restores the last finite state
     (networks and tables) and stops.
+
+    ``keep_best_rows``: with one "gradient" block, a table of activations
+    whose rows (times) are independent problems
+    (:meth:`~sklearn_innmf.problem.Problem.row_objective`), each row ends at
+    its iterate of lowest objective: Rprop does not always descend, and a
+    row's result then does not depend on when the others stop improving.
     """
     params = problem.gradient_parameters()
     for p in params:
@@ -400,6 +409,13 @@ def solve_gradient(
     tables = {b.axis: problem.table(b.axis) for b in mu_blocks}
     state = params + list(tables.values())
     last_good = [p.detach().clone() for p in state]
+    best = None
+    if keep_best_rows:
+        (block,) = problem.blocks_with("gradient")
+        rows_table = problem.table(block.axis)
+        best = rows_table.detach().clone()
+        best_obj = torch.full((best.shape[0],), float("inf"), dtype=best.dtype,
+                              device=best.device)
     try:
         for it in range(max_iter + 1):
             opt.zero_grad(set_to_none=True)
@@ -418,6 +434,12 @@ def solve_gradient(
                 break
             result.losses.append(loss_value)
             objectives.append(objective_value)
+            if best is not None:
+                with torch.no_grad():
+                    row_obj = problem.row_objective(values)
+                    better = row_obj < best_obj  # NaN is never better
+                    best[better] = rows_table[better]
+                    best_obj = torch.where(better, row_obj, best_obj)
             if bar is not None and it % _CHECK_EVERY == 0:
                 bar.set_postfix(loss=f"{unit * loss_value:.4g}")
             n_done = len(objectives) - 1
@@ -455,4 +477,7 @@ def solve_gradient(
             p.requires_grad_(False)
         if bar is not None:
             bar.close()
+    if best is not None:
+        with torch.no_grad():
+            rows_table.copy_(best)
     return result

@@ -30,7 +30,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sklearn_innmf import ImplicitNMF, MatrixNMF
+from sklearn_innmf import ImplicitNMF, MatrixNMF, NonNegativeAutoencoder
 from sklearn_innmf.separation import SupervisedSeparator
 
 # the checks fit tiny random data with a few iterations: not converging is
@@ -50,6 +50,7 @@ ESTIMATORS = [
     ImplicitNMF(time_factor="table", architecture="shared", **SMALL_IMPLICIT),
     SupervisedSeparator(MatrixNMF(2, max_iter=20), max_iter=20),
     SupervisedSeparator(ImplicitNMF(2, **TINY_IMPLICIT), max_iter=20),
+    SupervisedSeparator(NonNegativeAutoencoder(2, max_iter=10, latent_iter=10), max_iter=10),
 ]
 
 
