@@ -114,12 +114,12 @@ class ComponentGroupSeparator(PointTransformer):
         The fitted clone of ``estimator``.
     n_components_ : int
         Number of components K of ``estimator_``.
-    components_to_sources_ : ndarray of shape (n_components_,)
+    components_to_sources_ : ndarray of shape (n_components,)
         The source (group) of each component.
     groups_ : list of lists of int
         The components of each source, in increasing order; source s is
         column ``d + s`` of :meth:`transform`.
-    features_ : ndarray of shape (n_components_, n_feature_columns)
+    features_ : ndarray of shape (n_components, n_feature_columns)
         The features of each component, before standardisation (empty when
         ``groups`` was given).
     feature_names_ : list of str
