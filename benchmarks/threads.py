@@ -57,6 +57,7 @@ def main():
     print(f"| fit | auto (s) | 1 thread (s) | {cores} threads (s) | load |")
     print("|---|---|---|---|---|")
     for name, fit in [("README example", readme_fit()), ("MatrixNMF 1025x400 K=20", large_fit())]:
+        timed(fit, 1)  # warm-up: first-call costs are not the thread count's
         for _ in range(args.repeat):
             load = os.getloadavg()[0]
             t = [timed(fit, s) for s in ("auto", 1, cores)]
