@@ -150,6 +150,9 @@ class BaseNMF(PointTransformer):
     """Base class of the factorisation estimators (not for direct use)."""
 
     _output_kind = "components"
+    # whether factors sampled outside the training range are meaningless
+    # (implicit factors: periodic features) and factor() should say so
+    _periodic_outside = False
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -559,6 +562,20 @@ class BaseNMF(PointTransformer):
         v = np.asarray(values, dtype=np.float64).ravel()
         if not np.all(np.isfinite(v)):
             raise ValueError("values contains NaN or infinity.")
+        if self._periodic_outside:
+            lo, hi = self.coordinate_ranges_[axis]
+            slack = 1e-9 * max(hi - lo, abs(hi), 1.0)
+            outside = (v < lo - slack) | (v > hi + slack)
+            if np.any(outside):
+                warnings.warn(
+                    f"{np.count_nonzero(outside)} of {v.size} value(s) of axis {axis} lie "
+                    f"outside the training range [{lo:.6g}, {hi:.6g}] "
+                    f"(coordinate_ranges_[{axis}]): the networks' Fourier features are "
+                    "periodic, so there they repeat a pattern from inside the range "
+                    "instead of extrapolating. Sample within the range.",
+                    UserWarning,
+                    stacklevel=2,
+                )
         model = self._eval_model(torch.float64, torch.device("cpu"))
         with torch.no_grad():
             G = model.factors[axis](torch.as_tensor(v))

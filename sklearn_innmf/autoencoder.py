@@ -509,7 +509,7 @@ class NonNegativeAutoencoder(PointTransformer):
     >>> rng = np.random.default_rng(0)
     >>> V = rng.random((32, 2)) @ rng.random((2, 40))      # freqs x times, rank 2
     >>> X = grid_to_points(V, times=np.arange(40) * 0.01, freqs=np.arange(32) * 50.0)
-    >>> nae = NonNegativeAutoencoder(2, max_iter=300, random_state=0).fit(X)
+    >>> nae = NonNegativeAutoencoder(2, max_iter=300, tol=0, random_state=0).fit(X)
     >>> Z = nae.transform(X)                               # t, f, then 2 components
     >>> Z.shape
     (1280, 4)
@@ -778,7 +778,7 @@ class NonNegativeAutoencoder(PointTransformer):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        elif not converged:
+        elif not converged and self.tol > 0:  # tol=0: a fixed number of steps, as asked
             warnings.warn(
                 f"{name}: maximum number of iterations max_iter={self.max_iter} reached "
                 f"before tol={self.tol}; increase max_iter to improve convergence.",

@@ -429,7 +429,7 @@ def cross_representation_table(make_model, representations, *, verbose=0):
     ...     cross_representation_table, piano_representations)
     >>> reps = piano_representations(("STFT-512", "STFT-1024"))
     >>> table = cross_representation_table(
-    ...     lambda: MatrixNMF(2, max_iter=50, random_state=0), reps)
+    ...     lambda: MatrixNMF(2, max_iter=50, tol=0, random_state=0), reps)
     >>> table.names, table.kl.shape
     (['STFT-512', 'STFT-1024'], (2, 2))
     >>> np.diag(table.ratio).tolist()

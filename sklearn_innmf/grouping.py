@@ -668,7 +668,8 @@ def separate_by_grouping(
     >>> from sklearn_innmf.datasets import drums_and_notes
     >>> from sklearn_innmf.grouping import separate_by_grouping
     >>> mix, drums, notes, sr = drums_and_notes(sr=8000, random_state=0)
-    >>> est, sep = separate_by_grouping(mix, sr, estimator=MatrixNMF(8, random_state=0),
+    >>> est, sep = separate_by_grouping(mix, sr, estimator=MatrixNMF(8, max_iter=1000,
+    ...                                                                  random_state=0),
     ...                                 n_fft=512, random_state=0)
     >>> est.shape, len(sep.groups_)
     ((2, 16000), 2)

@@ -35,6 +35,7 @@ def _network(estimator, n_components, uniques, generator, init_value):
         architecture=estimator.architecture,
         init_value=init_value,
         generator=generator,
+        lattice=getattr(estimator, "lattice", "auto"),
     )
 
 
@@ -70,6 +71,17 @@ class ImplicitNMF(BaseNMF):
         "separate": one network per component and axis, as in the paper
         (batched into one stacked computation). "shared": one network per axis
         with K outputs, about K times cheaper.
+    lattice : "auto", int or None, default="auto"
+        How the networks are evaluated at many coordinates. "auto": a network
+        whose training asks for more than 8192 distinct coordinates (scattered
+        points, e.g. a reassigned spectrogram) is evaluated on 2048 evenly
+        spaced nodes over its training range and linearly interpolated (10^5
+        scattered points, K=20, 1 thread: 3-3.8 training steps/s instead of
+        0.03-0.05, KL within 0.1% of exact evaluation); grids (STFT and CQT
+        axes up to 8192 bins or frames) are evaluated exactly. An int: that
+        many nodes always; None: always exact (one evaluation per distinct
+        coordinate). The fitted model keeps its evaluation, so a row's
+        transform does not depend on the other rows.
     time_factor : {"implicit", "table"}, default="implicit"
         The activation factor (axis 0): a network, or a free value per unique
         time updated multiplicatively (paper Sec. 3.1; best for framed data).
@@ -105,7 +117,8 @@ class ImplicitNMF(BaseNMF):
         this default: raise it, or accept the warning on a quick fit.
     tol : float, default=1e-4
         Stop when the loss decreased by less than ``tol`` (relative) over the
-        last 10 steps.
+        last 10 steps. 0 runs exactly ``max_iter`` steps (and does not warn
+        that they ran out).
     random_state : int, RandomState instance or None, default=None
         Seed of the networks' initial weights and phases.
     device : str, default="auto"
@@ -143,6 +156,14 @@ class ImplicitNMF(BaseNMF):
     feature_names_in_ : ndarray of str
         Column names of X, when it was a DataFrame.
 
+    Notes
+    -----
+    The networks are defined on the training range of each coordinate
+    (``coordinate_ranges_``): their Fourier features are periodic, so beyond
+    it they repeat a pattern from inside the range instead of extrapolating.
+    ``factor``, ``templates`` and ``activations`` warn when asked for values
+    outside it. ``MatrixNMF`` holds its edge values there instead.
+
     See Also
     --------
     MatrixNMF : classic NMF with a free value per coordinate.
@@ -162,10 +183,12 @@ class ImplicitNMF(BaseNMF):
     >>> t, f = rng.random(2000), 4000 * rng.random(2000)     # irregular points
     >>> m = np.exp(-((f - 1000) / 300) ** 2) * t + np.exp(-((f - 3000) / 300) ** 2) * (1 - t)
     >>> X = np.column_stack([t, f, m])
-    >>> model = ImplicitNMF(n_components=2, max_iter=300, random_state=0).fit(X)
-    >>> model.templates(np.linspace(0, 4000, 5)).shape    # sampled at any frequency
+    >>> model = ImplicitNMF(n_components=2, max_iter=300, tol=0, random_state=0).fit(X)
+    >>> model.templates(np.linspace(100, 3900, 5)).shape  # sampled at any frequency
     (5, 2)
     """
+
+    _periodic_outside = True
 
     _parameter_constraints: dict = {
         **BaseNMF._parameter_constraints,
@@ -173,6 +196,7 @@ class ImplicitNMF(BaseNMF):
         "time_factor": [StrOptions({"implicit", "table"})],
         "optimizer": [StrOptions({"rprop", "adam"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "lattice": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left"), None],
     }
 
     def __init__(
@@ -183,6 +207,7 @@ class ImplicitNMF(BaseNMF):
         hidden_size=64,
         n_layers=4,
         architecture="separate",
+        lattice="auto",
         time_factor="implicit",
         beta_loss="kullback-leibler",
         alpha_W=0.0,
@@ -203,6 +228,7 @@ class ImplicitNMF(BaseNMF):
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.architecture = architecture
+        self.lattice = lattice
         self.time_factor = time_factor
         self.beta_loss = beta_loss
         self.alpha_W = alpha_W

@@ -130,7 +130,7 @@ class MatrixNMF(BaseNMF):
     >>> rng = np.random.default_rng(0)
     >>> V = rng.random((32, 2)) @ rng.random((2, 20))      # freqs x times, rank 2
     >>> X = grid_to_points(V, times=np.arange(20) * 0.01, freqs=np.arange(32) * 50.0)
-    >>> nmf = MatrixNMF(n_components=2, max_iter=500, random_state=0).fit(X)
+    >>> nmf = MatrixNMF(n_components=2, max_iter=1000, random_state=0).fit(X)
     >>> nmf.transform(X).shape                              # t, f, then 2 components
     (640, 4)
     >>> nmf.templates([0.0, 25.0]).shape                    # between bins: interpolated

@@ -940,12 +940,14 @@ def separate_waveforms(
     Examples
     --------
     >>> from sklearn_innmf.datasets import harmonic_source, two_source_mixture
+    >>> from sklearn_innmf import MatrixNMF
     >>> from sklearn_innmf.separation import separate_waveforms
     >>> a, sr = harmonic_source(sr=8000, f0=120.0, duration=0.5, random_state=0)
     >>> b, sr = harmonic_source(sr=8000, f0=300.0, formants=(400.0, 2000.0, 2800.0),
     ...                         duration=0.5, random_state=1)
     >>> mix, a, b = two_source_mixture(a, b)
-    >>> est = separate_waveforms([a, b], mix, sr, n_fft=256, random_state=0)
+    >>> est = separate_waveforms([a, b], mix, sr, estimator=MatrixNMF(max_iter=1000),
+    ...                          n_fft=256, random_state=0)
     >>> est.shape
     (2, 4000)
     """

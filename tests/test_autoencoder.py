@@ -15,6 +15,15 @@ from sklearn.utils.estimator_checks import (
 from sklearn_innmf.autoencoder import NonNegativeAutoencoder
 
 # small budgets: the checks test the API contract on dozens of tiny fits
+# the checks and the contract tests fit tiny data with a few steps (not
+# converging is expected and tested where it matters), and sklearn's data sets
+# have any number of columns (the layout warning is tested in test_core.py)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:X has .* columns. read as:UserWarning"),
+    pytest.mark.filterwarnings("ignore:X (does not have valid|has) feature names:UserWarning"),
+]
+
 ESTIMATORS = [
     NonNegativeAutoencoder(2, max_iter=20, latent_iter=10),
     NonNegativeAutoencoder(

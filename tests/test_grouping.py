@@ -32,7 +32,13 @@ from sklearn_innmf.grouping import (
 )
 
 # the checks and most tests fit with a few iterations by design
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # sklearn's check data sets have any number of columns, and its pandas
+    # checks mix named and unnamed columns on purpose
+    pytest.mark.filterwarnings("ignore:X has .* columns. read as:UserWarning"),
+    pytest.mark.filterwarnings("ignore:X (does not have valid|has) feature names:UserWarning"),
+]
 
 TINY_IMPLICIT = dict(max_iter=5, hidden_size=8, n_layers=1, encoding_size=2)
 ESTIMATORS = [

@@ -421,3 +421,15 @@ def test_beta_between_one_and_two_has_finite_gradient_at_zero():
     x = torch.tensor([1.0, 1.0, 1.0])
     beta_divergence(x, y, 1.5).backward()
     assert torch.all(torch.isfinite(y.grad)), y.grad
+
+
+def test_implicit_templates_outside_the_training_range_warn():
+    X, times = sparse_grid()
+    est = ImplicitNMF(2, hidden_size=8, n_layers=1, max_iter=5, random_state=0).fit(X)
+    lo, hi = est.coordinate_ranges_[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est.templates(np.linspace(lo, hi, 7))  # inside: quiet
+        MatrixNMF(2, max_iter=5, tol=0).fit(X).templates([hi + 100.0])  # tables: edge values
+    with pytest.warns(UserWarning, match=r"1 of 2 value\(s\) of axis 1 lie outside the training"):
+        est.templates([lo, hi * 2 + 10.0])
