@@ -19,6 +19,8 @@ from sklearn_innmf.problem import Block, CoactivityPenalty, L1L2Penalty, Problem
 from sklearn_innmf.separation import fit_separator, separate_mixture
 from sklearn_innmf.solvers import multiplicative_update, solve
 
+from _helpers import two_speakers  # tests/_helpers.py
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
@@ -333,19 +335,9 @@ def test_separator_sparsity_and_cross_source_penalty(speech_and_buzz):
 # -- non-negative autoencoders as sources (eq. 8) ------------------------------
 
 
-@pytest.fixture(scope="module")
-def two_speakers():
-    train_a = [
-        harmonic_source(sr=SR, duration=0.8, f0=(110.0, 150.0), random_state=10)[0],
-        harmonic_source(sr=SR, duration=0.7, f0=(150.0, 115.0), random_state=12)[0],
-    ]
-    train_b = [
-        harmonic_source(sr=SR, duration=1.5, f0=(240.0, 190.0), random_state=11, **VOICE_B)[0]
-    ]
-    a = harmonic_source(sr=SR, duration=1.0, f0=(125.0, 140.0), random_state=0)[0]
-    b = harmonic_source(sr=SR, duration=1.0, f0=(200.0, 230.0), random_state=1, **VOICE_B)[0]
-    mixture, a, b = two_source_mixture(a, b, snr_db=0.0)
-    return [train_a, train_b], mixture, np.stack([a, b])
+@pytest.fixture(scope="module", name="two_speakers")
+def two_speakers_fixture():
+    return two_speakers(SR)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF
-from sklearn_innmf.datasets import harmonic_source, two_source_mixture
 from sklearn_innmf.metrics import beta_divergence_points, bss_eval
 from sklearn_innmf.representations import stft_points
 from sklearn_innmf.separation import (
@@ -27,6 +26,8 @@ from sklearn_innmf.separation import (
     separate_waveforms,
     training_points,
 )
+
+from _helpers import two_speakers  # tests/_helpers.py
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -54,25 +55,11 @@ def test_sklearn_compatible_implicit_activations(estimator, check):
 
 SR = 8000
 N_FFT = 512
-VOICE_B = dict(formants=(400.0, 2000.0, 2800.0), formant_bandwidths=(100.0, 150.0, 250.0))
 
 
 @pytest.fixture(scope="module")
 def speakers():
-    """Training recordings and a 0 dB test mixture of two harmonic 'speakers'
-    with different pitch ranges and formants (other sentences: other pitch
-    contours and phases than the test)."""
-    train_a = [
-        harmonic_source(sr=SR, duration=0.8, f0=(110.0, 150.0), random_state=10)[0],
-        harmonic_source(sr=SR, duration=0.7, f0=(150.0, 115.0), random_state=12)[0],
-    ]
-    train_b = [
-        harmonic_source(sr=SR, duration=1.5, f0=(240.0, 190.0), random_state=11, **VOICE_B)[0]
-    ]
-    a = harmonic_source(sr=SR, duration=1.0, f0=(125.0, 140.0), random_state=0)[0]
-    b = harmonic_source(sr=SR, duration=1.0, f0=(200.0, 230.0), random_state=1, **VOICE_B)[0]
-    mixture, a, b = two_source_mixture(a, b, snr_db=0.0)
-    return [train_a, train_b], mixture, np.stack([a, b])
+    return two_speakers(SR)
 
 
 BASES = {
