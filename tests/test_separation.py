@@ -29,7 +29,13 @@ from sklearn_innmf.separation import (
 
 from _helpers import two_speakers  # tests/_helpers.py
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # sklearn's check data (and test_one_coordinate / test_three_coordinates)
+    # are not (t, f, m) points on purpose; the warning is tested in test_core.py
+    pytest.mark.filterwarnings("ignore:X has .* columns. read as:UserWarning"),
+    pytest.mark.filterwarnings("ignore:.* lie outside the training range:UserWarning"),
+]
 
 
 @parametrize_with_checks(
