@@ -119,9 +119,11 @@ class PointData:
         """The model (without scale) at every point, or on the grid."""
         if self.grid is not None:
             return values[0] @ values[1].T
-        prod = values[0][self.index[0]]
+        # index_select, not values[idx]: the same numbers, and its backward is
+        # an index_add rather than advanced indexing's sort-based scatter
+        prod = torch.index_select(values[0], 0, self.index[0])
         for a in range(1, len(values)):
-            prod = prod * values[a][self.index[a]]
+            prod = prod * torch.index_select(values[a], 0, self.index[a])
         return prod.sum(dim=1)
 
     def loss(self, values, beta):
