@@ -7,7 +7,6 @@ usually frequency in Hz), then the magnitude ``m >= 0``.
 This module knows nothing of torch or of the estimators.
 """
 
-import numbers
 
 import numpy as np
 
@@ -183,7 +182,3 @@ def points_to_grid(X, *, fill_value=np.nan):
     V[jf, it] = X[:, 2]
     return V, times, freqs
 
-
-def is_integer(x):
-    """True for Python and NumPy integers, not for bools."""
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
