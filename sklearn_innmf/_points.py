@@ -7,7 +7,6 @@ usually frequency in Hz), then the magnitude ``m >= 0``.
 This module knows nothing of torch or of the estimators.
 """
 
-
 import numpy as np
 
 __all__ = ["check_points", "unique_coordinates", "grid_to_points", "points_to_grid"]
