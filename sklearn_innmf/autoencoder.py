@@ -36,7 +36,7 @@ from torch import nn
 from ._base import PointTransformer, resolve_device
 from ._points import unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
-from .solvers import _progress
+from .solvers import _CHECK_EVERY, _progress, gradient_converged
 
 __all__ = [
     "NonNegativeAutoencoder",
@@ -52,8 +52,6 @@ _ACTIVATIONS = {"softplus": F.softplus, "relu": torch.relu, "abs": torch.abs}
 _MAX_CELLS = 20_000_000
 # transform / score solve frames in chunks of about this many grid cells
 _CHUNK_CELLS = 1 << 20
-# the stopping rule looks at the objective every _CHECK_EVERY steps (solvers.py's)
-_CHECK_EVERY = 10
 
 
 # ---------------------------------------------------------------------------
@@ -259,12 +257,9 @@ def train_autoencoder(
             objectives.append(objective_value)
             if bar is not None and it % _CHECK_EVERY == 0:
                 bar.set_postfix(loss=f"{unit * loss_value:.4g}")
-            n_done = len(objectives) - 1
-            if tol > 0 and n_done >= _CHECK_EVERY and n_done % _CHECK_EVERY == 0:
-                previous = objectives[-1 - _CHECK_EVERY]
-                if 0.0 <= previous - objective_value < tol * abs(previous):
-                    converged, n_iter = True, it
-                    break
+            if gradient_converged(objectives, tol):
+                converged, n_iter = True, it
+                break
             if it == max_iter:
                 n_iter = max_iter
                 break

@@ -199,6 +199,17 @@ def _grid_work(data, like):
     return work
 
 
+def gradient_converged(objectives, tol):
+    """The gradient loops' rule, checked every 10 steps: the objective fell
+    by less than ``tol`` (relative) over the last 10 steps (a rise is not
+    convergence)."""
+    n_done = len(objectives) - 1
+    if tol <= 0 or n_done < _CHECK_EVERY or n_done % _CHECK_EVERY:
+        return False
+    previous = objectives[-1 - _CHECK_EVERY]
+    return 0.0 <= previous - objectives[-1] < tol * abs(previous)
+
+
 def _progress(verbose, max_iter, desc):
     if not verbose:
         return None
@@ -442,13 +453,10 @@ def solve_gradient(
                     best_obj = torch.where(better, row_obj, best_obj)
             if bar is not None and it % _CHECK_EVERY == 0:
                 bar.set_postfix(loss=f"{unit * loss_value:.4g}")
-            n_done = len(objectives) - 1
-            if tol > 0 and n_done >= _CHECK_EVERY and n_done % _CHECK_EVERY == 0:
-                previous = objectives[-1 - _CHECK_EVERY]
-                if 0.0 <= previous - objective_value < tol * abs(previous):
-                    result.converged = True
-                    result.n_iter = it
-                    break
+            if gradient_converged(objectives, tol):
+                result.converged = True
+                result.n_iter = it
+                break
             if it == max_iter:
                 result.n_iter = max_iter
                 break
