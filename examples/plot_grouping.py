@@ -24,11 +24,9 @@ line of piano-like notes standing in for the guitar.
 # (nothing is downloaded) and mixes them at 0 dB. We keep the references to
 # score the result; the separator never sees them.
 import os
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import MatrixNMF
 from sklearn_innmf.datasets import drums_and_notes, save_audio
@@ -68,9 +66,7 @@ ax.set_title("Mixture: drums + notes at 0 dB")
 # ``components_to_sources_`` shows the result.
 separator = ComponentGroupSeparator(MatrixNMF(K, max_iter=max_iter), n_sources=2,
                                     random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    separator.fit(X)
+separator.fit(X)
 print("components_to_sources_:", separator.components_to_sources_)
 print("groups_:", separator.groups_)
 print(dict(zip(separator.feature_names_, np.round(separator.features_.T, 2).tolist())))
@@ -121,9 +117,7 @@ if not all(groups):  # the rule put everything in one group: fall back on the cl
 print("groups by hand:", groups)
 by_hand = ComponentGroupSeparator(MatrixNMF(K, max_iter=max_iter), n_sources=2,
                                   groups=groups, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    by_hand.fit(X)
+by_hand.fit(X)
 estimates_hand = synth.istft_from_mask(by_hand.masks(X))
 result_hand = bss_eval(np.stack([drums, notes]), estimates_hand, compute_permutation=False)
 for name, s in zip(("drums", "notes"), result_hand.sdr):

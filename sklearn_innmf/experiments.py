@@ -50,7 +50,7 @@ _SMALL_NETWORK = dict(
 _PIANO_CQT = dict(fmin=110.0, n_bins=180, bins_per_octave=36)
 
 
-def small_implicit_nmf(n_components=2, *, max_iter=500, random_state=0, **params):
+def small_implicit_nmf(n_components=2, *, max_iter=500, tol=0.0, random_state=0, **params):
     """The ImplicitNMF of the piano experiments: a small, smooth template network.
 
     ``encoding_size=8``, ``hidden_size=16``, ``n_layers=2`` (instead of the
@@ -61,12 +61,25 @@ def small_implicit_nmf(n_components=2, *, max_iter=500, random_state=0, **params
     sampled between the bins of another representation (sinusoidal peaks, a
     CQT), and peak at a note's fundamental rather than at a spike.
 
+    It trains for a fixed number of steps (``tol=0``, so reaching
+    ``max_iter`` is not reported as a failure to converge): the number of
+    steps is its regulariser. On the hybrid piano points
+    (:func:`hybrid_piano_points`) the loss keeps falling slowly for about
+    5000 steps before it stops on ``tol=1e-4`` (mean KL 1.59e-3 after 500,
+    1.20e-3 after 5000), while the templates overfit: both templates peak
+    within 3% of their notes' fundamentals for 5 of random_state 0-4 after
+    500 steps, 2 of 5 after 1000 and 1 of 5 after 2000 (the others move
+    their strongest peak to a partial, an octave or more up).
+
     Parameters
     ----------
     n_components : int, default=2
         Number of components.
     max_iter : int, default=500
         Training steps.
+    tol : float, default=0.0
+        ``ImplicitNMF``'s tolerance; 0 trains for exactly ``max_iter`` steps
+        (see above).
     random_state : int, RandomState instance or None, default=0
         Seed of the networks' initialisation.
     **params
@@ -82,10 +95,10 @@ def small_implicit_nmf(n_components=2, *, max_iter=500, random_state=0, **params
     --------
     >>> from sklearn_innmf.experiments import small_implicit_nmf
     >>> est = small_implicit_nmf(max_iter=100, device="cpu")
-    >>> est.hidden_size, est.time_factor, est.max_iter
-    (16, 'table', 100)
+    >>> est.hidden_size, est.time_factor, est.max_iter, est.tol
+    (16, 'table', 100, 0.0)
     """
-    settings = dict(_SMALL_NETWORK, max_iter=max_iter, random_state=random_state)
+    settings = dict(_SMALL_NETWORK, max_iter=max_iter, tol=tol, random_state=random_state)
     settings.update(params)
     return ImplicitNMF(n_components, **settings)
 
@@ -310,7 +323,7 @@ def plot_hybrid_factors(estimator, data, *, power=0.5, fig=None):
     if fig is None:
         fig = plt.figure(figsize=(10, 7), layout="constrained")
     freqs = np.geomspace(100, 4000, 600)
-    times = np.linspace(0, data.y.size / data.sr, 600)
+    times = np.linspace(data.X[:, 0].min(), data.X[:, 0].max(), 600)  # the frames' span
     top, bottom = fig.subfigures(2, 1)
     ax = top.subplots()
     plot_points(data.X, ax=ax, power=power, top_db=60.0, cmap="magma", marker_size=4.0)

@@ -1,28 +1,34 @@
-"""Every gallery example runs, in a reduced setting, so that none can rot.
+"""Every gallery example runs, so that none can rot.
 
 Each ``examples/plot_*.py`` is run as a script (``runpy``, as sphinx-gallery
-runs it) with ``SKLEARN_INNMF_EXAMPLES_QUICK=1``, which the examples read to
-shrink ``max_iter``, grids and sizes, and with matplotlib's Agg backend. The
-full setting is run by the documentation build (``sphinx-build -W``).
+runs it) with matplotlib's Agg backend, twice:
+
+* with ``SKLEARN_INNMF_EXAMPLES_QUICK=1``, which the examples read to shrink
+  ``max_iter``, grids and sizes (fits then stop at their cut ``max_iter``, so
+  convergence warnings are expected and ignored there);
+* in the full setting the gallery shows (``slow``), where every fit must
+  converge or say why it does not: a ``ConvergenceWarning`` is an error. An
+  example that trains for a fixed number of steps says so with ``tol=0``.
 """
 
 import pathlib
 import runpy
 import sys
+import warnings
 
 import matplotlib
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[1] / "examples").glob("plot_*.py"))
 
 
 @pytest.fixture
-def quick_example_run(monkeypatch, tmp_path):
-    """The reduced, display-free, side-effect-free setting of an example run."""
+def example_run(monkeypatch, tmp_path):
+    """A display-free, side-effect-free example run."""
     import matplotlib.pyplot as plt
     import torch
 
-    monkeypatch.setenv("SKLEARN_INNMF_EXAMPLES_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     matplotlib.use("Agg")
     monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
@@ -41,8 +47,32 @@ def quick_example_run(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(path, quick_example_run):
-    runpy.run_path(str(path), run_name="__main__")
+def test_example_runs(path, example_run, monkeypatch):
+    monkeypatch.setenv("SKLEARN_INNMF_EXAMPLES_QUICK", "1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is cut short
+        runpy.run_path(str(path), run_name="__main__")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_full_setting_converges(path, example_run, monkeypatch):
+    # the gallery's own setting: about 2 minutes for all examples at 1 thread
+    monkeypatch.delenv("SKLEARN_INNMF_EXAMPLES_QUICK", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        runpy.run_path(str(path), run_name="__main__")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_does_not_hide_convergence_warnings(path):
+    # a fit that stops at max_iter says so, or trains a fixed number of steps
+    # with tol=0 and a stated reason; silencing the warning hides both
+    text = path.read_text(encoding="utf-8")
+    assert "ConvergenceWarning" not in text, (
+        f"{path.name} handles ConvergenceWarning: raise max_iter until its fits converge, "
+        "or use tol=0 (a fixed number of steps) and say why."
+    )
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
