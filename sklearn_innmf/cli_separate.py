@@ -178,8 +178,9 @@ def add_parser(subparsers):
     )
     parser.add_argument(
         "--max-iter", type=_positive_int, default=None, metavar="N",
-        help="training iterations per source (default: the model's, 200 for "
-        "matrix, 1000 for implicit, 500 for nae, stopping early on convergence)",
+        help="most training iterations per source, stopping early on convergence "
+        "(default: 1000 for matrix, the model's own for the others: 1000 for implicit, "
+        "500 for nae)",
     )
     parser.add_argument(
         "--sr", type=_positive_int, default=None, metavar="HZ",
@@ -346,7 +347,9 @@ def _estimator(args):
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
     if args.model == "matrix":
-        return MatrixNMF(**params)
+        # MatrixNMF's own default is scikit-learn's 200, which 4 to 8 sentences
+        # of speech per speaker outgrow (the fits stop on tol within 1000)
+        return MatrixNMF(**{"max_iter": 1000, **params})
     if args.model == "nae":
         from .autoencoder import NonNegativeAutoencoder
 

@@ -14,10 +14,8 @@ Nothing is downloaded: every signal comes from :mod:`sklearn_innmf.datasets`.
 
 import re
 import time
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 
 from .datasets import harmonic_source, piano_notes, two_source_mixture
@@ -669,10 +667,8 @@ def synthetic_separation(
         test.append(b)
     mixture, s1, s2 = two_source_mixture(test[0], test[1], snr_db=0.0)
     sources = np.stack([s1, s2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        separator = fit_separator(train, sr, estimator=estimator, n_fft=n_fft, power=power,
-                                  max_iter=max_iter, random_state=seed, verbose=verbose)
+    separator = fit_separator(train, sr, estimator=estimator, n_fft=n_fft, power=power,
+                              max_iter=max_iter, random_state=seed, verbose=verbose)
     estimates = separate_mixture(separator, mixture, sr, n_fft=n_fft, power=power)
     scores = bss_eval(sources, estimates, compute_permutation=False)
     baseline = bss_eval(sources, np.stack([mixture, mixture]), compute_permutation=False)

@@ -8,13 +8,11 @@ Smaragdis & Venkataramani 2017). :func:`fit_separator`,
 waveforms through STFT points.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
@@ -591,10 +589,7 @@ class SupervisedSeparator(PointTransformer):
     def _solve(self, joint, coords, m, learn):
         """The joint model's activations (and free templates) for these points."""
         X = np.column_stack([coords, m])
-        with warnings.catch_warnings():
-            if self.activations == "frames":  # a fixed number of updates, by design
-                warnings.simplefilter("ignore", ConvergenceWarning)
-            return joint._fit_activations(X, learn_templates=learn, penalties=self._penalties())
+        return joint._fit_activations(X, learn_templates=learn, penalties=self._penalties())
 
     def _per_source(self, terms):
         """Sum the component terms (n, K) of each output: (n, n_outputs)."""

@@ -54,12 +54,19 @@ def demo(tmp_path_factory):
         import contextlib
         import io
 
+        import warnings
+
         stdout = io.StringIO()
-        with contextlib.redirect_stdout(stdout):
+        with contextlib.redirect_stdout(stdout), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             status = main(["demo", "--quick", "--out", str(out)])
     finally:
         torch.set_num_threads(threads)
+    demo_warnings.extend(caught)
     return status, stdout.getvalue(), out
+
+
+demo_warnings = []  # what the demo run of the fixture warned
 
 
 def table_with(tables, column):
@@ -74,6 +81,33 @@ def test_demo_succeeds_and_shows_its_steps(demo):
     for i in range(1, 5):
         assert f"Step {i}/4" in text
     assert re.search(r"Demo finished in [0-9.]+ s", text)
+
+
+def test_demo_does_not_warn(demo):
+    # --quick trains a fixed, small number of steps (tol=0), so no fit reports
+    # stopping short
+    assert demo[0] == 0
+    assert not demo_warnings, [f"{w.category.__name__}: {w.message}" for w in demo_warnings]
+
+
+@pytest.mark.slow
+def test_full_demo_converges(tmp_path):
+    # the README's main job: every fit stops on its tolerance (or, the small
+    # template network, trains its fixed number of steps); about a minute
+    import contextlib
+    import io
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            assert main(["demo", "--out", str(tmp_path)]) == 0
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_demo_writes_figures_and_wavs(demo):
