@@ -59,7 +59,8 @@ def assert_same_fitted(a, b, X):
     assert b.score(X) == a.score(X)
     assert b.loss_curve_ == a.loss_curve_ and b.n_iter_ == a.n_iter_
     assert b.get_params() == a.get_params()
-    np.testing.assert_array_equal(b.templates([0.0, 150.0, 2e4]), a.templates([0.0, 150.0, 2e4]))
+    freqs = [0.0, 150.0, 1000.0]  # within every fixture's training range
+    np.testing.assert_array_equal(b.templates(freqs), a.templates(freqs))
 
 
 def tensors_in(obj, seen=None):
