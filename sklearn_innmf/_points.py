@@ -181,3 +181,39 @@ def points_to_grid(X, *, fill_value=np.nan):
     V[jf, it] = X[:, 2]
     return V, times, freqs
 
+
+
+def frame_chunks(t_index, n_frames, m, size, *, audible_only=True):
+    """Row indices in chunks of whole frames, about ``size`` points a chunk.
+
+    Parameters
+    ----------
+    t_index : ndarray of shape (n_points,)
+        Each point's frame (index of its unique time).
+    n_frames : int
+    m : ndarray of shape (n_points,)
+        Magnitudes.
+    size : int
+        Points per chunk (a chunk holds whole frames, so it may hold more).
+    audible_only : bool, default=True
+        Leave out the frames whose magnitudes are all 0.
+
+    Returns
+    -------
+    chunks : list of ndarray
+        Row indices, grouped by frame in frame order; no chunk is empty.
+    """
+    counts = np.bincount(t_index, minlength=n_frames)
+    group = (np.cumsum(counts) - counts) // size
+    bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
+    order = np.argsort(t_index, kind="stable")
+    row_bounds = np.concatenate([[0], np.cumsum(counts)])
+    audible = np.bincount(t_index, weights=m, minlength=n_frames) > 0
+    chunks = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        rows = order[row_bounds[lo] : row_bounds[hi]]
+        if audible_only:
+            rows = rows[audible[t_index[rows]]]
+        if rows.size:
+            chunks.append(rows)
+    return chunks

@@ -44,7 +44,7 @@ __all__ = [
     "FrameDecoder",
     "FrameEncoder",
     "train_autoencoder",
-    "solve_latents",
+    "solve_frame_latents",
 ]
 
 _ACTIVATIONS = {"softplus": F.softplus, "relu": torch.relu, "abs": torch.abs}
@@ -118,19 +118,28 @@ class AutoencoderNetwork(nn.Module):
 class FrameDecoder(nn.Module):
     """Latents -> magnitudes in X's units at given frequencies (frozen, float64).
 
-    ``forward(H)`` with ``H`` of shape (n_frames, K) returns
-    ``scale * decode(H) @ P`` of shape (n_frames, n_freqs), where ``P``
-    (n_bins, n_freqs) interpolates linearly between the training bins.
+    ``forward(H)`` with ``H`` of shape (n_frames, K) returns the decoded
+    frames ``D = scale * decode(H)`` at the outputs' coordinates, shape
+    (n_frames, n_outputs): ``(1 - w) * D[:, lo] + w * D[:, hi]``, a linear
+    interpolation between the training bins (``lo == hi`` for an exact bin
+    or a nearest one). Two gathers, not a (bins x outputs) matrix product.
     """
 
-    def __init__(self, network, interpolation, scale):
+    def __init__(self, network, lo, hi, w, scale):
         super().__init__()
         self.network = network
-        self.register_buffer("interpolation", interpolation)
+        self.register_buffer("lo", lo)
+        self.register_buffer("hi", hi)
+        self.register_buffer("w", w)
         self.register_buffer("scale", torch.tensor(float(scale), dtype=torch.float64))
 
+    @property
+    def n_outputs(self):
+        return self.lo.numel()
+
     def forward(self, H):
-        return self.network.decode(H) @ self.interpolation * self.scale
+        D = self.network.decode(H) * self.scale
+        return D[:, self.lo] * (1.0 - self.w) + D[:, self.hi] * self.w
 
 
 class FrameEncoder(nn.Module):
@@ -278,57 +287,89 @@ def train_autoencoder(
     return losses, converged, nonfinite, n_iter
 
 
-def solve_latents(
-    decode, m, frame, lo, hi, w, H0, *, beta, sparsity, n_steps, learning_rate
+def solve_frame_latents(
+    X, autoencoders, *, beta, max_iter, learning_rate, penalties=(), groups=None,
+    device="cpu", verbose=0, desc="latents", audible_only=True, chunk_size=1 << 17,
 ):
-    """Eq. 6: latents of frames with the decoder frozen, by projected Rprop.
+    """Eqs. 6 and 8 of Smaragdis & Venkataramani (2017): latents, decoders frozen.
 
-    Minimises ``sum_i d(m_i | y_i) + sparsity * sum(H)`` over ``H >= 0``,
-    where point i's model ``y_i = (1 - w_i) D[frame_i, lo_i] + w_i D[frame_i,
-    hi_i]`` interpolates the decoded frame ``D = decode(H)``. The gradient
-    with respect to a frame's latents involves that frame's points only, and
-    Rprop's steps are elementwise, so each frame's result depends on its own
-    points alone (a fixed number of steps: no global stopping rule). Each
-    frame keeps the iterate of lowest objective seen (Rprop does not always
-    descend, and a decoder trained with sparsity can have very large
-    weights), so the result is never worse than ``H0``.
+    Each frame of ``X`` is explained by the sum of the fitted autoencoders'
+    frozen decoders (one autoencoder: eq. 6; one per source: eq. 8), and
+    only their latents are learned, by projected Rprop on the problem layer
+    (:class:`~sklearn_innmf.model.DecoderModel`, one table of latents over
+    the frames, :func:`~sklearn_innmf.solvers.solve`). The objective is the
+    mean beta-divergence in X's unit, each autoencoder's own L1 penalty on its
+    latents (its ``sparsity``, eq. 5) and ``penalties``. Each frame starts at
+    the encoders' output for its own points (the magnitudes shared out evenly
+    between the autoencoders), takes ``max_iter`` steps and keeps its iterate
+    of lowest objective: the gradient for a frame's latents involves its own
+    points only, and Rprop's steps are elementwise, so a frame's latents do
+    not depend on the other frames.
 
-    Returns
-    -------
-    H : Tensor of shape (n_frames, K), detached
-    losses : list of float
-        Mean divergence per point of the kept latents, before the first step
-        and after each step.
+    Parameters
+    ----------
+    X : ndarray of shape (n_points, d + 1)
+    autoencoders : list of fitted NonNegativeAutoencoder
+    beta : float
+    max_iter : int
+        Steps per frame (``tol=0``: a fixed number).
+    learning_rate : float
+        Initial Rprop step.
+    penalties : sequence of Penalty, default=()
+        On the latents (axis 0), in X's unit.
+    groups : list of slice, default=None
+        Each autoencoder's latent columns (default: consecutive).
+    device, verbose, desc
+        As the estimators'.
+    audible_only : bool, default=True
+        Leave out the frames whose magnitudes are all 0.
+    chunk_size : int, default=2**17
+        Frames are solved in chunks of whole frames of about this many points.
+
+    Yields
+    ------
+    rows : ndarray
+        The chunk's rows of ``X``.
+    model : DecoderModel
+        Fitted, with the chunk's points laid out in ``model.data``.
+    result : FitResult
+        The chunk's training record.
     """
-    n_frames = H0.shape[0]
-    H = H0.detach().clone().clamp_min_(0.0).requires_grad_(True)
-    opt = torch.optim.Rprop([H], lr=learning_rate)
-    w = w.to(H.dtype)
-    best = H.detach().clone()
-    best_obj = torch.full((n_frames,), float("inf"), dtype=H.dtype)
-    best_div = torch.zeros(n_frames, dtype=H.dtype)
-    losses = []
-    for step in range(n_steps + 1):
-        D = decode(H)
-        y = D[frame, lo] * (1.0 - w) + D[frame, hi] * w
-        div = beta_divergence(m, y, beta, reduction="none")
-        with torch.no_grad():
-            frame_div = torch.zeros(n_frames, dtype=H.dtype).index_add_(0, frame, div.detach())
-            frame_obj = frame_div + sparsity * H.detach().sum(dim=1)
-            better = frame_obj < best_obj  # NaN is never better
-            best[better] = H.detach()[better]
-            best_obj = torch.where(better, frame_obj, best_obj)
-            best_div = torch.where(better, frame_div, best_div)
-            losses.append(float(best_div.sum()) / max(m.numel(), 1))
-        if step == n_steps:
-            break
-        objective = div.sum() + sparsity * H.sum() if sparsity else div.sum()
-        opt.zero_grad(set_to_none=True)
-        objective.backward()
-        opt.step()
-        with torch.no_grad():
-            H.clamp_min_(0.0)
-    return best, losses
+    from ._points import frame_chunks
+    from .factors import TableFactor
+    from .model import DecoderModel, prepare_points
+    from .problem import Block, L1L2Penalty, Problem
+    from .solvers import solve
+
+    coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
+    uniques, inverse = unique_coordinates(coords)
+    if groups is None:
+        bounds = np.cumsum([0, *(e.n_components_ for e in autoencoders)])
+        groups = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    # each autoencoder's L1 on its latents: it minimised the divergence of
+    # m / scale_, which is scale_ ** -beta times ours
+    penalties = list(penalties) + [
+        L1L2Penalty(0, l1=float(e.sparsity) * e.scale_**beta, columns=g)
+        for e, g in zip(autoencoders, groups)
+        if e.sparsity > 0
+    ]
+    share = 1.0 / len(autoencoders)
+    for rows in frame_chunks(inverse[0], uniques[0].size, m, chunk_size,
+                             audible_only=audible_only):
+        data = prepare_points(coords[rows], m[rows], scale=1.0, device=device,
+                              dtype=torch.float64, allow_dense=False)
+        # the decoders at the chunk's distinct template coordinates
+        cols, col_index = np.unique(coords[rows, 1:], axis=0, return_inverse=True)
+        col_index = torch.as_tensor(col_index.ravel(), device=device)
+        decoders = [e._frame_decoder(cols).to(device) for e in autoencoders]
+        H0 = np.hstack([e._frame_start(X[rows], share) for e in autoencoders])
+        latents = TableFactor(data.uniques[0].cpu(), torch.as_tensor(H0)).to(device)
+        model = DecoderModel(latents, decoders, groups, col_index)
+        problem = Problem(model, data, beta, [Block(0, "gradient")], penalties)
+        result = solve(problem, max_iter=max_iter, tol=0.0, learning_rate=learning_rate,
+                       verbose=verbose, desc=desc, keep_best_rows=True)
+        model.data = data
+        yield rows, model, result
 
 
 def occlusion_shares(decode, H):
@@ -804,53 +845,47 @@ class NonNegativeAutoencoder(PointTransformer):
         return net
 
     def _solve(self, X, *, shares):
-        """Eq. 6 on X's frames, chunk by chunk (frames are independent).
+        """Eq. 6 on X's frames (:func:`solve_frame_latents` with this
+        autoencoder alone).
 
         Returns ``times, H, m_hat, C, losses``: the unique times, their
         latents (n_frames, K), the model at each point (n_points,), the
         component columns (n_points, K) if ``shares`` else None, and the
-        mean divergence per point at each step (normalised units; summed
-        over the chunks).
+        mean divergence per point at each step (normalised units, over all
+        chunks of frames).
         """
-        net = self._network64()
-        times, frame, lo, hi, w = self._locate(X)
-        n_frames, n_bins, K = times.size, self.bins_.shape[0], self.n_components_
-        V_in = self._encoder_input(X, times, frame, lo, hi, w) / self.scale_
-        m = np.asarray(X[:, -1], dtype=np.float64) / self.scale_
-        H = np.empty((n_frames, K))
-        m_hat = np.empty(X.shape[0])
-        C = np.empty((X.shape[0], K)) if shares else None
+        X = np.asarray(X, dtype=np.float64)
+        (times,), _ = unique_coordinates(X[:, :1])
+        K, n = self.n_components_, X.shape[0]
+        H = np.empty((times.size, K))
+        m_hat = np.empty(n)
+        C = np.empty((n, K)) if shares else None
         losses = np.zeros(self.latent_iter + 1)
-        order = np.argsort(frame, kind="stable")
-        starts = np.searchsorted(frame[order], np.arange(n_frames + 1))
-        per_chunk = max(1, _CHUNK_CELLS // (n_bins * (K + 1) if shares else n_bins))
-        beta, sparsity = self._beta, float(self.sparsity)
-        for f0 in range(0, n_frames, per_chunk):
-            f1 = min(f0 + per_chunk, n_frames)
-            rows = order[starts[f0] : starts[f1]]
-            fr = torch.as_tensor(frame[rows] - f0)
-            l_t, h_t = torch.as_tensor(lo[rows]), torch.as_tensor(hi[rows])
-            w_t = torch.as_tensor(w[rows])
+        fits = solve_frame_latents(
+            X, [self], beta=self._beta, max_iter=self.latent_iter,
+            learning_rate=self.learning_rate, audible_only=False,
+        )
+        for rows, model, result in fits:
+            data, (decoder,) = model.data, model.decoders
             with torch.no_grad():
-                H0 = net.encode(torch.as_tensor(V_in[f0:f1]))
-            Hc, chunk_losses = solve_latents(
-                net.decode, torch.as_tensor(m[rows]), fr, l_t, h_t, w_t, H0,
-                beta=beta, sparsity=sparsity, n_steps=self.latent_iter,
-                learning_rate=self.learning_rate,
-            )
-            losses += np.asarray(chunk_losses) * rows.size
-            H[f0:f1] = Hc.numpy()
-            with torch.no_grad():
+                (Hc,) = model.values(data.uniques)
+                H[np.searchsorted(times, data.uniques[0].numpy())] = Hc.numpy()
+                frame, col = data.index[0], model.columns
                 if shares:
-                    S = occlusion_shares(net.decode, Hc)  # (frames, bins, K)
-                    c = S[fr, l_t] * (1.0 - w_t)[:, None] + S[fr, h_t] * w_t[:, None]
-                    C[rows] = c.numpy() * self.scale_
+                    # in frames of at most _CHUNK_CELLS shares (frames x columns x K)
+                    step = max(1, _CHUNK_CELLS // (decoder.n_outputs * (K + 1)))
+                    for f0 in range(0, Hc.shape[0], step):
+                        S = occlusion_shares(decoder, Hc[f0 : f0 + step])
+                        here = torch.nonzero((frame >= f0) & (frame < f0 + step)).ravel()
+                        C[rows[here.numpy()]] = S[frame[here] - f0, col[here]].numpy()
                     m_hat[rows] = C[rows].sum(axis=1)
                 else:
-                    D = net.decode(Hc)
-                    y = D[fr, l_t] * (1.0 - w_t) + D[fr, h_t] * w_t
-                    m_hat[rows] = y.numpy() * self.scale_
-        return times, H, m_hat, C, list(losses / max(X.shape[0], 1))
+                    m_hat[rows] = decoder(Hc)[frame, col].numpy()
+            curve = np.asarray(result.losses, dtype=np.float64)
+            curve = np.pad(curve, (0, losses.size - curve.size), mode="edge")
+            losses += curve * rows.size
+        unit = self.scale_**self._beta  # the losses in the normalised units of training
+        return times, H, m_hat, C, list(losses / max(n, 1) / unit)
 
     def transform(self, X):
         """Each point's coordinates, then the latents' shares of the model there.
@@ -968,11 +1003,12 @@ class NonNegativeAutoencoder(PointTransformer):
             raise ValueError("freqs must be a non-empty array of finite frequencies.")
         return f
 
-    def _output_matrix(self, coords):
-        """``P`` (n_bins, n) with the decoded values at ``coords`` = decoded
-        values at the bins @ P: linear interpolation over frequency (d = 2,
-        ``coords`` of shape (n,) or (n, 1)), the nearest bin for d > 2
-        (``coords`` (n, d - 1)), the single bin for d = 1 (``coords`` (n, 0))."""
+    def _output_interpolation(self, coords):
+        """``lo, hi, w`` (tensors of length n): the decoded value at each row of
+        ``coords`` is ``(1 - w) * value[lo] + w * value[hi]`` of the values at
+        the training bins: linear over frequency (d = 2, ``coords`` of shape
+        (n,) or (n, 1)), the nearest bin for d > 2 (``coords`` (n, d - 1)),
+        the single bin for d = 1 (``coords`` (n, 0))."""
         check_is_fitted(self)
         c = np.asarray(coords, dtype=np.float64)
         n_axes = self.bins_.shape[1]
@@ -986,12 +1022,11 @@ class NonNegativeAutoencoder(PointTransformer):
         if c.shape[0] == 0 or not np.all(np.isfinite(c)):
             raise ValueError("coords must be a non-empty array of finite coordinates.")
         if n_axes == 1:
-            return torch.as_tensor(interpolation_matrix(self.bins_[:, 0], c[:, 0]))
-        if n_axes == 0:
-            return torch.ones(1, c.shape[0], dtype=torch.float64)
-        P = torch.zeros(self.bins_.shape[0], c.shape[0], dtype=torch.float64)
-        P[torch.as_tensor(self._nearest_bins(c)), torch.arange(c.shape[0])] = 1.0
-        return P
+            lo, hi, w = interpolation_weights(self.bins_[:, 0], c[:, 0])
+        else:
+            lo = (self._nearest_bins(c) if n_axes else np.zeros(c.shape[0], dtype=np.int64))
+            hi, w = lo, np.zeros(c.shape[0])
+        return torch.as_tensor(lo), torch.as_tensor(hi), torch.as_tensor(w)
 
     def _frame_start(self, X, share=1.0):
         """Initial latents of X's frames for eq. 8: the encoder's output for
@@ -1024,7 +1059,7 @@ class NonNegativeAutoencoder(PointTransformer):
         -------
         decoder : FrameDecoder
         """
-        module = FrameDecoder(self._network64(), self._output_matrix(freqs), self.scale_)
+        module = FrameDecoder(self._network64(), *self._output_interpolation(freqs), self.scale_)
         for p in module.parameters():
             p.requires_grad_(False)
         return module.eval()

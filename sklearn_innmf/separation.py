@@ -19,14 +19,13 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._base import BaseNMF, PointTransformer, resolve_device
-from ._points import check_points, unique_coordinates
+from ._points import check_points, frame_chunks, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
 from .factors import TableFactor
 from .implicit import _NETWORK_CONSTRAINTS, ImplicitNMF
 from .matrix import MatrixNMF
-from .model import DecoderModel, SeparableModel, prepare_points
-from .problem import Block, CoactivityPenalty, L1L2Penalty, LogPenalty, Problem
-from .solvers import solve
+from .model import SeparableModel
+from .problem import CoactivityPenalty, LogPenalty
 from .representations import STFTSynthesizer, stft_points
 
 __all__ = ["SupervisedSeparator", "fit_separator", "separate_mixture", "separate_waveforms"]
@@ -465,7 +464,7 @@ class SupervisedSeparator(PointTransformer):
         else:
             m_fit, frame_mean = m, np.ones(n_frames)
         if self.activations == "frames" and learn is None:
-            pieces = _frame_chunks(t_index, n_frames, m)
+            pieces = frame_chunks(t_index, n_frames, m, _CHUNK)
         else:
             # one fit of all points: implicit activations, or free templates
             # shared by every frame
@@ -479,42 +478,16 @@ class SupervisedSeparator(PointTransformer):
         of Smaragdis & Venkataramani 2017): yields ``(rows, model)`` per chunk
         of frames, ``model`` the fitted :class:`~sklearn_innmf.model.DecoderModel`
         with the chunk's points laid out in ``model.data``."""
-        coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
-        uniques, inverse = unique_coordinates(coords)
-        groups = self._groups()
-        device = resolve_device(self.device)
-        for rows in _frame_chunks(inverse[0], uniques[0].size, m):
-            data = prepare_points(coords[rows], m[rows], scale=1.0, device=device,
-                                  dtype=torch.float64, allow_dense=False)
-            # the decoders at the chunk's distinct template coordinates
-            cols, col_index = np.unique(coords[rows, 1:], axis=0, return_inverse=True)
-            col_index = torch.as_tensor(col_index.ravel(), device=device)
-            decoders = [e._frame_decoder(cols).to(device) for e in self.estimators_]
-            # start: each source's encoding of the frame's own points, the
-            # frame shared out evenly between the sources
-            Xc = X[rows]
-            H0 = np.hstack([e._frame_start(Xc, 1.0 / len(self.estimators_))
-                            for e in self.estimators_])
-            latents = TableFactor(data.uniques[0].cpu(), torch.as_tensor(H0)).to(device)
-            model = DecoderModel(latents, decoders, groups, col_index)
-            problem = Problem(model, data, self._beta, [Block(0, "gradient")],
-                              self._penalties() + self._latent_penalties(groups))
-            solve(problem, max_iter=self.max_iter, tol=0.0,
-                  learning_rate=self._learning_rate(1e-2),
-                  verbose=self.verbose, desc=type(self).__name__, keep_best_rows=True)
-            model.data = data
-            yield rows, model
+        from .autoencoder import solve_frame_latents
 
-    def _latent_penalties(self, groups):
-        """Each autoencoder's own L1 penalty on its latents (its eq. 5, as in
-        its eq. 6), in the mixture's units: the autoencoder minimises the
-        divergence of ``m / scale_``, which is ``scale_ ** -beta`` times ours."""
-        penalties = []
-        for e, g in zip(self.estimators_, groups):
-            weight = float(getattr(e, "sparsity", 0.0))
-            if weight > 0:
-                penalties.append(L1L2Penalty(0, l1=weight * e.scale_**self._beta, columns=g))
-        return penalties
+        fits = solve_frame_latents(
+            X, self.estimators_, beta=self._beta, max_iter=self.max_iter,
+            learning_rate=self._learning_rate(1e-2), penalties=self._penalties(),
+            groups=self._groups(), device=resolve_device(self.device),
+            verbose=self.verbose, desc=type(self).__name__, chunk_size=_CHUNK,
+        )
+        for rows, model, _ in fits:
+            yield rows, model
 
     def _learning_rate(self, auto):
         return auto if self.learning_rate == "auto" else self.learning_rate
@@ -698,24 +671,6 @@ class SupervisedSeparator(PointTransformer):
         if truth.min() < 0:
             raise ValueError("y has negative values; source magnitudes are >= 0.")
         return truth
-
-
-def _frame_chunks(t_index, n_frames, m):
-    """Rows of the audible frames, in chunks of whole frames of about
-    ``_CHUNK`` points."""
-    counts = np.bincount(t_index, minlength=n_frames)
-    group = (np.cumsum(counts) - counts) // _CHUNK
-    bounds = [0, *(np.flatnonzero(np.diff(group)) + 1), n_frames]
-    order = np.argsort(t_index, kind="stable")
-    row_bounds = np.concatenate([[0], np.cumsum(counts)])
-    audible = np.bincount(t_index, weights=m, minlength=n_frames) > 0
-    chunks = []
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        rows = order[row_bounds[lo] : row_bounds[hi]]
-        rows = rows[audible[t_index[rows]]]
-        if rows.size:
-            chunks.append(rows)
-    return chunks
 
 
 def _frame_normalised(m, t_index, n_frames):

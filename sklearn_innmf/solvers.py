@@ -405,6 +405,8 @@ def solve_gradient(
     (:meth:`~sklearn_innmf.problem.Problem.row_objective`), each row ends at
     its iterate of lowest objective: Rprop does not always descend, and a
     row's result then does not depend on when the others stop improving.
+    The recorded losses are then those of the kept rows (what stopping at
+    that step would return).
     """
     params = problem.gradient_parameters()
     for p in params:
@@ -427,6 +429,7 @@ def solve_gradient(
         best = rows_table.detach().clone()
         best_obj = torch.full((best.shape[0],), float("inf"), dtype=best.dtype,
                               device=best.device)
+        best_div = torch.zeros_like(best_obj)
     try:
         for it in range(max_iter + 1):
             opt.zero_grad(set_to_none=True)
@@ -443,14 +446,17 @@ def solve_gradient(
                 result.nonfinite = True
                 result.n_iter = max(it - 1, 0)
                 break
-            result.losses.append(loss_value)
-            objectives.append(objective_value)
             if best is not None:
                 with torch.no_grad():
                     row_obj = problem.row_objective(values)
                     better = row_obj < best_obj  # NaN is never better
                     best[better] = rows_table[better]
                     best_obj = torch.where(better, row_obj, best_obj)
+                    row_div = problem.model.row_losses(values, problem.data, problem.beta)
+                    best_div = torch.where(better, row_div, best_div)
+                    loss_value = float(best_div.sum()) / max(problem.data.m.numel(), 1)
+            result.losses.append(loss_value)
+            objectives.append(objective_value)
             if bar is not None and it % _CHECK_EVERY == 0:
                 bar.set_postfix(loss=f"{unit * loss_value:.4g}")
             if gradient_converged(objectives, tol):
