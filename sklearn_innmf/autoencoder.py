@@ -19,7 +19,6 @@ that train it and solve for latents, the modules handed to separators
 """
 
 import copy
-import math
 import warnings
 from numbers import Integral, Real
 
@@ -34,9 +33,12 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import PointTransformer, resolve_device
-from ._points import unique_coordinates
+from ._points import frame_chunks, unique_coordinates
 from .divergences import beta_divergence, beta_loss_to_float
-from .solvers import _CHECK_EVERY, _progress, gradient_converged
+from .factors import TableFactor
+from .model import AutoencoderModel, DecoderModel, FrameGrid, prepare_points
+from .problem import Block, L1L2Penalty, Problem
+from .solvers import solve
 
 __all__ = [
     "NonNegativeAutoencoder",
@@ -197,22 +199,17 @@ def interpolation_matrix(knots, x):
 
 
 def train_autoencoder(
-    network,
-    V_in,
-    V,
-    weight,
-    *,
-    beta,
-    sparsity,
-    n_points,
-    max_iter,
-    tol,
-    learning_rate,
-    verbose=0,
-    desc="NonNegativeAutoencoder",
-    unit=1.0,
+    network, V_in, V, weight, *, beta, sparsity, n_points, max_iter, tol, learning_rate,
+    verbose=0, desc="NonNegativeAutoencoder", unit=1.0,
 ):
     """Full-batch Rprop on ``D(V | decode(encode(V_in))) + sparsity * |H|_1``.
+
+    The autoencoder on the problem layer: an
+    :class:`~sklearn_innmf.model.AutoencoderModel` whose one "gradient" block
+    is the whole network, with an L1 penalty on the latents, solved by
+    :func:`sklearn_innmf.solvers.solve` (its stopping rule: every 10 steps,
+    stop when the objective fell by less than ``tol`` relative; a non-finite
+    loss restores the last finite state).
 
     Parameters
     ----------
@@ -228,63 +225,22 @@ def train_autoencoder(
     n_points : int
         The objective is divided by it (the divergence is a mean per point).
     max_iter, tol, learning_rate
-        Rprop steps, the stopping rule of :func:`sklearn_innmf.solvers.solve_gradient`
-        (every 10 steps, stop when the objective fell by less than ``tol``
-        relative), initial Rprop step.
+        Rprop steps, the tolerance, the initial Rprop step.
+    verbose, desc, unit
+        Progress bar (``unit`` converts the losses it shows to X's units).
 
     Returns
     -------
-    losses : list of float
-        Mean divergence per point at each step (normalised units).
-    converged, nonfinite : bool
-    n_iter : int
+    result : FitResult
+        ``losses`` (mean divergence per point at each step, normalised
+        units), ``converged``, ``nonfinite``, ``n_iter``.
     """
-    params = list(network.parameters())
-    for p in params:
-        p.requires_grad_(True)
-    opt = torch.optim.Rprop(params, lr=learning_rate)
-    losses, objectives = [], []
-    converged = nonfinite = False
-    n_iter = 0
-    last_good = [p.detach().clone() for p in params]
-    bar = _progress(verbose, max_iter, desc)
-    try:
-        for it in range(max_iter + 1):
-            opt.zero_grad(set_to_none=True)
-            H = network.encode(V_in)
-            D = network.decode(H)
-            div = beta_divergence(V, D, beta, weight=weight, reduction="sum") / n_points
-            objective = div + (sparsity / n_points) * H.sum() if sparsity else div
-            loss_value, objective_value = float(div.detach()), float(objective.detach())
-            if not (math.isfinite(loss_value) and math.isfinite(objective_value)):
-                with torch.no_grad():
-                    for p, good in zip(params, last_good):
-                        p.copy_(good)
-                nonfinite, n_iter = True, max(it - 1, 0)
-                break
-            losses.append(loss_value)
-            objectives.append(objective_value)
-            if bar is not None and it % _CHECK_EVERY == 0:
-                bar.set_postfix(loss=f"{unit * loss_value:.4g}")
-            if gradient_converged(objectives, tol):
-                converged, n_iter = True, it
-                break
-            if it == max_iter:
-                n_iter = max_iter
-                break
-            with torch.no_grad():
-                for p, good in zip(params, last_good):
-                    good.copy_(p)
-            objective.backward()
-            opt.step()
-            if bar is not None:
-                bar.update(1)
-    finally:
-        for p in params:
-            p.requires_grad_(False)
-        if bar is not None:
-            bar.close()
-    return losses, converged, nonfinite, n_iter
+    model = AutoencoderModel(network, V_in)
+    data = FrameGrid(V, weight, n_points)
+    penalties = [L1L2Penalty(0, l1=float(sparsity))] if sparsity else []
+    problem = Problem(model, data, beta, [Block(0, "gradient")], penalties)
+    return solve(problem, max_iter=max_iter, tol=tol, learning_rate=learning_rate,
+                 verbose=verbose, desc=desc, unit=unit)
 
 
 def solve_frame_latents(
@@ -335,12 +291,6 @@ def solve_frame_latents(
     result : FitResult
         The chunk's training record.
     """
-    from ._points import frame_chunks
-    from .factors import TableFactor
-    from .model import DecoderModel, prepare_points
-    from .problem import Block, L1L2Penalty, Problem
-    from .solvers import solve
-
     coords, m = X[:, :-1], np.asarray(X[:, -1], dtype=np.float64)
     uniques, inverse = unique_coordinates(coords)
     if groups is None:
@@ -782,7 +732,7 @@ class NonNegativeAutoencoder(PointTransformer):
         ).to(device)
         beta = self._beta
         unit = scale**beta
-        losses, converged, nonfinite, n_iter = train_autoencoder(
+        result = train_autoencoder(
             network,
             tensor(V_in),
             tensor(V),
@@ -797,11 +747,13 @@ class NonNegativeAutoencoder(PointTransformer):
             desc=type(self).__name__,
             unit=unit,
         )
-        self._warn_training(losses, converged, nonfinite, n_iter, unit)
+        self._warn_training(result.losses, result.converged, result.nonfinite, result.n_iter,
+                            unit)
         network = network.to("cpu").eval()
         with torch.no_grad():
             latents = network.encode(tensor(V_in).cpu()).to(torch.float64).numpy()
-        self._set_fitted(network, scale, times, latents, losses, n_iter, unit, X.shape[0])
+        self._set_fitted(network, scale, times, latents, result.losses, result.n_iter, unit,
+                         X.shape[0])
         return self
 
     def _warn_training(self, losses, converged, nonfinite, n_iter, unit):

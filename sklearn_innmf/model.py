@@ -16,7 +16,10 @@ from torch import nn
 from ._points import unique_coordinates
 from .divergences import beta_divergence
 
-__all__ = ["SeparableModel", "DecoderModel", "PointData", "prepare_points"]
+__all__ = [
+    "SeparableModel", "DecoderModel", "AutoencoderModel", "FrameGrid", "PointData",
+    "prepare_points",
+]
 
 # A (partially filled) grid is used densely when at least this fraction of its
 # cells hold a point and it has at most _MAX_DENSE cells.
@@ -90,6 +93,52 @@ class DecoderModel(nn.Module):
         d = beta_divergence(data.m, self._at_points(values, data), beta, reduction="none")
         n = data.uniques[0].numel()
         return torch.zeros(n, dtype=d.dtype, device=d.device).index_add_(0, data.index[0], d)
+
+
+class AutoencoderModel(nn.Module):
+    """A non-negative autoencoder being trained (Smaragdis & Venkataramani
+    2017, eqs. 4 and 5).
+
+    The latents over the frames (axis 0) are the encoder's output for the
+    frames' magnitudes ``V_in`` (n_frames, n_bins); the model of the frames is
+    the decoder's output on the training bins, compared cell by cell with a
+    :class:`FrameGrid`. The one factor is the whole network (encoder and
+    decoder): a "gradient" block on axis 0 trains both, and a penalty on
+    axis 0 weighs the latents. Not separable.
+    """
+
+    def __init__(self, network, V_in):
+        super().__init__()
+        self.factors = nn.ModuleList([network])
+        self.register_buffer("V_in", V_in)
+
+    @property
+    def n_components(self):
+        return self.factors[0].n_components
+
+    def values(self, uniques):
+        return [self.factors[0].encode(self.V_in)]
+
+    def loss(self, values, data, beta):
+        D = self.factors[0].decode(values[0])
+        return beta_divergence(data.V, D, beta, weight=data.weight, reduction="sum") / data.n_points
+
+
+@dataclass
+class FrameGrid:
+    """Framed data as a (frames x bins) grid, for :class:`AutoencoderModel`.
+
+    ``V`` holds each cell's mean magnitude (0 where it has no point),
+    ``weight`` its number of points (None: one point in every cell); the
+    divergence is a mean over the ``n_points`` points. ``scale`` is 1 (``V``
+    is already in the solvers' units).
+    """
+
+    V: torch.Tensor
+    weight: object
+    n_points: int
+    scale: float = 1.0
+    uniques: object = None
 
 
 @dataclass
