@@ -145,6 +145,17 @@ class PointTransformer(TransformerMixin, BaseEstimator):
         out = [str(n) for n in names[:-1]] + list(self._output_names())
         return np.asarray(out, dtype=object)
 
+    def _score_model(self, m, m_hat, scale):
+        """Minus the mean beta-divergence of the model ``m_hat`` at X's
+        magnitudes ``m``, computed in the model's normalised unit (``m /
+        scale``, where its eps floor is meant to act) and stated in X's."""
+        div = beta_divergence(
+            torch.as_tensor(np.asarray(m, dtype=np.float64) / scale),
+            torch.as_tensor(np.asarray(m_hat, dtype=np.float64) / scale),
+            self._beta,
+        )
+        return -float(div) * scale**self._beta
+
 
 class BaseNMF(PointTransformer):
     """Base class of the factorisation estimators (not for direct use)."""
@@ -528,14 +539,7 @@ class BaseNMF(PointTransformer):
         check_is_fitted(self)
         X = self._validate_points(X, reset=False)
         m_hat = self._components_at(X[:, :-1], np.float64, summed=True)
-        # in the model's normalised unit, where its eps floor is meant to act
-        scale = float(self.model_.scale)
-        div = beta_divergence(
-            torch.as_tensor(np.asarray(X[:, -1], dtype=np.float64) / scale),
-            torch.as_tensor(m_hat / scale),
-            self._beta,
-        )
-        return -float(div) * scale**self._beta
+        return self._score_model(X[:, -1], m_hat, float(self.model_.scale))
 
     # -- factors -----------------------------------------------------------
 

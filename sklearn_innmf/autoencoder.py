@@ -34,7 +34,7 @@ from torch import nn
 
 from ._base import PointTransformer, resolve_device
 from ._points import frame_chunks, unique_coordinates
-from .divergences import beta_divergence, beta_loss_to_float
+from .divergences import beta_loss_to_float
 from .factors import TableFactor
 from .model import AutoencoderModel, DecoderModel, FrameGrid, prepare_points
 from .problem import Block, L1L2Penalty, Problem
@@ -881,13 +881,7 @@ class NonNegativeAutoencoder(PointTransformer):
         X = self._validate_points(X, reset=False)
         self._check_magnitudes(X[:, -1])
         _, _, m_hat, _, _ = self._solve(X, shares=False)
-        scale = self.scale_
-        div = beta_divergence(
-            torch.as_tensor(np.asarray(X[:, -1], dtype=np.float64) / scale),
-            torch.as_tensor(m_hat / scale),
-            self._beta,
-        )
-        return -float(div) * scale**self._beta
+        return self._score_model(X[:, -1], m_hat, self.scale_)
 
     def fit_activations(self, X):
         """Explain a new signal with this estimator's decoder (eq. 6).
