@@ -97,14 +97,14 @@ ax.add_patch(plt.Rectangle((j_best - 0.5, i_best - 0.5), 1, 1, fill=False, ec="r
 fig.colorbar(image, ax=ax, label="mean KL per held-out point")
 
 # %%
-# Reading the surface: with ``encoding_size=2`` a template can only draw
-# broad bumps (its finest period is the whole frequency range), and no rank
-# makes up for it. From 4 on the partials fit, and the rank matters more.
-# Two components, one per note, are not the end: these synthetic piano
-# partials decay at different rates, so a note's spectrum changes shape
-# while it sounds, and further components take that up. Larger encodings
-# give the networks room to follow the noise as well as the partials; on
-# held-out points that costs a little, which is what the search weighs.
+# Reading the surface: the rank matters most. Two components, one per note,
+# are not the end: these synthetic piano partials decay at different rates,
+# so a note's spectrum changes shape while it sounds, and further components
+# take that up. ``encoding_size=2`` is the worst row at every rank: its
+# finest Fourier period is the whole frequency range, so its templates start
+# as broad bumps and reach the partials slowly (the thousands of steps
+# above), and not all the way. From 4 on the encoding size matters little
+# here: with 4 components, encodings 4, 6 and 8 are within 5% of each other.
 #
 # Held-out points sit between training points of the *same* analysis, on
 # the same frequency bins. So this search measures how well the model fits
