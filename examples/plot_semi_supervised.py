@@ -53,10 +53,13 @@ separator = fit_separator([voice_train], sr,
                           n_fft=n_fft, power=power, random_state=0)
 
 # %%
-# More free components, a better voice
-# ------------------------------------
+# Free components take the drums
+# ------------------------------
 # The voice's SDR (BSS Eval) for each number of free components. With none,
-# the separator has one output, the mixture itself.
+# the separator has one output, the mixture itself. Two free components
+# are enough for this drum loop and take the voice from below 1 dB to about
+# 14 dB; more of them start to explain parts of the voice as well, and its
+# SDR falls slowly (about 12.5 dB with 8).
 sdr = []
 for n_free in free_counts:
     separator.set_params(n_free_components=n_free, max_iter=300)
