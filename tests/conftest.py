@@ -52,3 +52,28 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     _network_guard.undo()
+
+
+@pytest.fixture
+def script_run(monkeypatch, tmp_path):
+    """Run code as a user would run a script or a snippet, without side
+    effects: figures off-screen and no window, a scratch working directory
+    (whatever it writes lands there), a plain ``sys.argv`` and one torch
+    thread. The problems are small: a second thread saves little, and on a
+    shared machine (or under pytest-xdist) threads oversubscribe the cores."""
+    import sys
+
+    import matplotlib.pyplot as plt
+    import torch
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["script"])
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n_threads)
+        plt.close("all")

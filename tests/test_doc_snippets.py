@@ -15,14 +15,8 @@ import traceback
 import warnings
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning, FitFailedWarning  # noqa: E402
+import pytest
+from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 
 DOC = pathlib.Path(__file__).resolve().parents[1] / "doc"
 RST_FILES = [DOC / "index.rst", *sorted((DOC / "user_guide").glob("*.rst"))]
@@ -113,22 +107,8 @@ def test_python_blocks_parser(tmp_path):
     ]
 
 
-@pytest.fixture
-def snippet_environment(monkeypatch, tmp_path):
-    """Off-screen figures, no window, a scratch directory, one torch thread."""
-    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
-    monkeypatch.chdir(tmp_path)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        plt.close("all")
-
-
 @pytest.mark.parametrize("path", FILES_WITH_BLOCKS, ids=lambda p: p.name)
-def test_doc_code_blocks_run(path, snippet_environment):
+def test_doc_code_blocks_run(path, script_run):
     namespace = {"__name__": "__main__"}
     for block in python_blocks(path):
         # padded so that a traceback's line numbers are the rst file's

@@ -13,41 +13,16 @@ runs it) with matplotlib's Agg backend, twice:
 
 import pathlib
 import runpy
-import sys
 import warnings
 
-import matplotlib
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[1] / "examples").glob("plot_*.py"))
 
 
-@pytest.fixture
-def example_run(monkeypatch, tmp_path):
-    """A display-free, side-effect-free example run."""
-    import matplotlib.pyplot as plt
-    import torch
-
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    matplotlib.use("Agg")
-    monkeypatch.setattr(plt, "show", lambda *args, **kwargs: None)
-    monkeypatch.chdir(tmp_path)  # whatever an example writes lands here
-    monkeypatch.setattr(sys, "argv", ["example"])
-    # The reduced problems are small: a second thread saves little, and on a
-    # shared machine (or under pytest-xdist) threads oversubscribe the cores
-    # and slow every example down many times over.
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n_threads)
-        plt.close("all")
-
-
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(path, example_run, monkeypatch):
+def test_example_runs(path, script_run, monkeypatch):
     monkeypatch.setenv("SKLEARN_INNMF_EXAMPLES_QUICK", "1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter is cut short
@@ -56,7 +31,7 @@ def test_example_runs(path, example_run, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_full_setting_converges(path, example_run, monkeypatch):
+def test_example_full_setting_converges(path, script_run, monkeypatch):
     # the gallery's own setting: about 2 minutes for all examples at 1 thread
     monkeypatch.delenv("SKLEARN_INNMF_EXAMPLES_QUICK", raising=False)
     with warnings.catch_warnings():
