@@ -182,7 +182,6 @@ def points_to_grid(X, *, fill_value=np.nan):
     return V, times, freqs
 
 
-
 def frame_chunks(t_index, n_frames, m, size, *, audible_only=True):
     """Row indices in chunks of whole frames, about ``size`` points a chunk.
 

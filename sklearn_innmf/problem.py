@@ -407,14 +407,17 @@ class Problem:
             total = v if total is None else total + v
         return total
 
-    def row_objective(self, values):
+    def row_objective(self, values, row_divergence=None):
         """The objective per activation row (time), divergence summed over
         the row's points, when the model and every penalty can split it by
-        row (rows are then independent problems); else None."""
+        row (rows are then independent problems); else None.
+        ``row_divergence``: the model's ``row_losses``, if already computed."""
         row_losses = getattr(self.model, "row_losses", None)
         if row_losses is None:
             return None
-        total = row_losses(values, self.data, self.beta)
+        total = row_divergence
+        if total is None:
+            total = row_losses(values, self.data, self.beta)
         for p in self.penalties:
             rows = getattr(p, "row_values", lambda *a: None)(values, self)
             if rows is None:

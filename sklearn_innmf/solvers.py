@@ -448,11 +448,11 @@ def solve_gradient(
                 break
             if best is not None:
                 with torch.no_grad():
-                    row_obj = problem.row_objective(values)
+                    row_div = problem.model.row_losses(values, problem.data, problem.beta)
+                    row_obj = problem.row_objective(values, row_div)
                     better = row_obj < best_obj  # NaN is never better
                     best[better] = rows_table[better]
                     best_obj = torch.where(better, row_obj, best_obj)
-                    row_div = problem.model.row_losses(values, problem.data, problem.beta)
                     best_div = torch.where(better, row_div, best_div)
                     loss_value = float(best_div.sum()) / max(problem.data.m.numel(), 1)
             result.losses.append(loss_value)
