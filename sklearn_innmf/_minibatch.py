@@ -265,3 +265,24 @@ def frame_order(data):
     bounds = torch.zeros(counts.numel() + 1, dtype=torch.long, device=idx.device)
     bounds[1:] = torch.cumsum(counts, 0)
     return order, bounds.tolist()
+
+
+def frame_start(data, templates, n_components):
+    """Initial activations of a batch: in each frame every component at the
+    value that gives the model the frame's mass (as the estimators'
+    ``_frame_start``), computed on the grid without per-point indices."""
+    if data.grid is None:
+        P = torch.ones(data.n_points, n_components, dtype=torch.float64, device=data.m.device)
+        for a, W in enumerate(templates, start=1):
+            P = P * W.to(torch.float64)[data.index[a]]
+        n = data.uniques[0].numel()
+        mass = torch.zeros(n, dtype=torch.float64, device=P.device)
+        mass.index_add_(0, data.index[0], data.m.to(torch.float64))
+        model = torch.zeros(n, dtype=torch.float64, device=P.device)
+        model.index_add_(0, data.index[0], P.sum(dim=1))
+    else:
+        W = templates[0].to(torch.float64).sum(dim=1)
+        mass = data.grid.to(torch.float64).sum(dim=1)
+        model = W.sum().expand_as(mass) if data.mask is None else data.mask.to(torch.float64) @ W
+    start = torch.where(model > 0, mass / model.clamp_min(1e-300), 0.0)
+    return start[:, None].expand(start.numel(), n_components).clone()

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._device import resolve_device
 from ._minibatch import (
-    MiniBatchState, batch_data, frame_batches, frame_order, minibatch_step,
+    MiniBatchState, batch_data, frame_batches, frame_order, frame_start, minibatch_step,
 )
 from ._threads import limit_threads
 from .factors import TableFactor
@@ -232,8 +232,10 @@ device, dtype, n_coordinates
                 (s, e), b = spans[i], batches[i]
                 H = H_all[s:e]
                 if self.fresh_restarts:
-                    H.copy_(self._frame_start(b, state.templates).to(H.dtype))
-                previous = [G.clone() for G in state.templates] if self.tol > 0 else None
+                    H.copy_(frame_start(b, state.templates, H.shape[1]))
+                # a silent batch moves nothing: no evidence of convergence
+                silent = float(b.m.sum()) == 0.0
+                previous = [G.clone() for G in state.templates] if self.tol > 0 and not silent else None
                 cost = minibatch_step(
                     state, H, b, beta, rho, n_activation_iter=self.n_activation_iter,
                     fresh=self.fresh_restarts, fresh_max_iter=self.fresh_restarts_max_iter,
@@ -260,7 +262,7 @@ device, dtype, n_coordinates
         if self.fresh_restarts:  # every frame's activations for the final templates
             for (s, e), b, pen in zip(spans, batches, penalties):
                 H = H_all[s:e]
-                H.copy_(self._frame_start(b, state.templates).to(H.dtype))
+                H.copy_(frame_start(b, state.templates, H.shape[1]))
                 minibatch_step(
                     state, H, b, beta, rho, fresh=True,
                     fresh_max_iter=self.fresh_restarts_max_iter, tol=self.tol,
@@ -278,6 +280,7 @@ device, dtype, n_coordinates
         self.loss_curve_ = [c * unit for c in costs]
         self.n_steps_ = steps_before + len(costs)
         self._state = state
+        self._scale = float(data.scale)
 
     # -- partial_fit: one batch at a time --------------------------------------
 
@@ -327,8 +330,7 @@ device, dtype, n_coordinates
         state.costs = []
         with limit_threads(data.n_points * self.n_components), torch.no_grad():
             _to(state, templates, device)
-            H = self._frame_start(data, [t.values.data[r] for t, r in zip(templates, data.rows)]
-                                  if data.rows else state.templates)
+            H = frame_start(data, _rows(state.templates, data.rows), self.n_components)
             H = H.to(self._torch_dtype)
             cost = _step_on_rows(
                 state, H, data, self._beta, rho, fresh_max_iter=self.fresh_restarts_max_iter,
