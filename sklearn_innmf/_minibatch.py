@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .divergences import EPSILON
+from .divergences import EPSILON, beta_divergence
 from .model import PointData
 from .problem import Block, Problem
 from .solvers import (
@@ -127,7 +127,7 @@ def _observed(data, axis, n):
     return None if bool(seen.all()) else seen
 
 
-def _template_parts(values, axis, data, beta, terms):
+def _template_parts(values, axis, data, beta, terms, with_loss=False):
     """Numerator and denominator of the multiplicative update of template
     axis ``axis`` (the other factors fixed), as
     :func:`~sklearn_innmf.solvers.multiplicative_update` forms them."""
@@ -139,6 +139,7 @@ def _template_parts(values, axis, data, beta, terms):
             torch.mm(G, other.T, out=WH)
         else:
             torch.mm(other, G.T, out=WH)
+        loss = beta_divergence(data.grid, WH, beta, weight=data.mask) if with_loss else None
         num, den = _ratio_terms(data.grid, WH, beta, data.mask)
         numerator = _grid_product(num, other, axis)
         denominator = other.sum(dim=0).expand_as(numerator).clone() if den is None else (
@@ -151,6 +152,7 @@ def _template_parts(values, axis, data, beta, terms):
                 g = vb[data.index[b]]
                 P = g if P is None else P * g
         mhat = (G[data.index[axis]] * P).sum(dim=1)
+        loss = beta_divergence(data.m, mhat, beta) if with_loss else None
         num, den = _ratio_terms(data.m, mhat, beta, None)
         idx = data.index[axis]
         numerator = G.new_zeros(G.shape).index_add_(0, idx, num[:, None] * P)
@@ -161,7 +163,7 @@ def _template_parts(values, axis, data, beta, terms):
         for t in terms[1]:
             denominator = denominator + t
     denominator.masked_fill_(denominator == 0, EPSILON)
-    return numerator, denominator
+    return numerator, denominator, loss
 
 
 def minibatch_step(
@@ -194,22 +196,25 @@ def minibatch_step(
         tol=tol if fresh else 0.0, penalties=act_pen,
     )
     problem = _problem(values, data, beta, penalties, axes)
-    cost = problem.objective(values)
-    cost = float(cost)
+    extra = problem.penalty(values)
+    extra = 0.0 if extra is None else float(extra)
     if not update_templates:
-        return cost
+        return float(problem.divergence(values)) + extra
     gamma = _gamma(beta)
+    cost = None
     for a in axes:
         G = values[a]
         seen = _observed(data, a, G.shape[0])
         keep = None if seen is None else G[~seen].clone()
         terms = problem.mu_terms(values, a, slice(None)) if penalties else None
+        # the first template update measures the batch cost on the way (the
+        # state after the activations' update, before the templates')
+        first = cost is None
         if rho == 0:
             # the plain multiplicative update, bitwise the full-batch one
-            multiplicative_update(values, a, data, beta, with_loss=False, terms=terms)
-            A, B = state.numerators[a - 1], state.denominators[a - 1]
+            loss = multiplicative_update(values, a, data, beta, with_loss=first, terms=terms)
         else:
-            num, den = _template_parts(values, a, data, beta, terms)
+            num, den, loss = _template_parts(values, a, data, beta, terms, with_loss=first)
             A, B = state.numerators[a - 1], state.denominators[a - 1]
             Gg = G if gamma == 1 else G ** (1.0 / gamma)
             A.mul_(rho).add_(num * Gg)
@@ -220,8 +225,12 @@ def minibatch_step(
             G.copy_(new)
             floor = _EPS64 if beta <= 1 else None
             torch.nn.functional.threshold_(G, _below(floor, G.dtype), 0.0)
+        if first:
+            cost = float(loss) + extra
         if keep is not None:
             G[~seen] = keep
+    if cost is None:  # a one-axis model: no templates
+        cost = float(problem.divergence(values)) + extra
     state.n_steps += 1
     return cost
 
