@@ -139,12 +139,22 @@ def _template_parts(values, axis, data, beta, terms, with_loss=False):
             torch.mm(G, other.T, out=WH)
         else:
             torch.mm(other, G.T, out=WH)
-        loss = beta_divergence(data.grid, WH, beta, weight=data.mask) if with_loss else None
+        fast = with_loss and beta == 1 and data.mask is None
+        loss = None
+        if with_loss and not fast:
+            loss = beta_divergence(data.grid, WH, beta, weight=data.mask)
+        elif fast:
+            model_sum = WH.sum()
         num, den = _ratio_terms(data.grid, WH, beta, data.mask)
         numerator = _grid_product(num, other, axis)
-        denominator = other.sum(dim=0).expand_as(numerator).clone() if den is None else (
-            _grid_product(den, other, axis)
-        )
+        if fast:
+            # KL from the ratio x / y the update formed (in the work array,
+            # free now): one log per cell instead of beta_divergence's
+            # several passes; it differs only where 0 < x < eps, by < eps
+            x = data.grid.reshape(-1)
+            log_ratio = num.clamp_min_(torch.finfo(num.dtype).tiny).log_().reshape(-1)
+            loss = (torch.dot(x, log_ratio) - x.sum() + model_sum) / x.numel()
+        denominator = other.sum(dim=0) if den is None else _grid_product(den, other, axis)
     else:
         P = None
         for b, vb in enumerate(values):
@@ -210,11 +220,15 @@ def minibatch_step(
         # the first template update measures the batch cost on the way (the
         # state after the activations' update, before the templates')
         first = cost is None
+        num, den, loss = _template_parts(values, a, data, beta, terms, with_loss=first)
         if rho == 0:
-            # the plain multiplicative update, bitwise the full-batch one
-            loss = multiplicative_update(values, a, data, beta, with_loss=first, terms=terms)
+            # the plain multiplicative update, the same operations as
+            # solvers.multiplicative_update: bitwise the full-batch one
+            delta = num.div_(den)
+            if gamma != 1:
+                delta = delta.contiguous().pow_(gamma)
+            G.mul_(delta)
         else:
-            num, den, loss = _template_parts(values, a, data, beta, terms, with_loss=first)
             A, B = state.numerators[a - 1], state.denominators[a - 1]
             Gg = G if gamma == 1 else G ** (1.0 / gamma)
             A.mul_(rho).add_(num * Gg)
@@ -223,8 +237,8 @@ def minibatch_step(
             if gamma != 1:
                 new = new.pow_(gamma)
             G.copy_(new)
-            floor = _EPS64 if beta <= 1 else None
-            torch.nn.functional.threshold_(G, _below(floor, G.dtype), 0.0)
+        floor = _EPS64 if beta <= 1 else None
+        torch.nn.functional.threshold_(G, _below(floor, G.dtype), 0.0)
         if first:
             cost = float(loss) + extra
         if keep is not None:

@@ -8,7 +8,7 @@ its samples are in memory; the frames are exactly those of
 
 import numpy as np
 
-__all__ = ["stream_stft_points", "n_stft_frames", "fit_corpus"]
+__all__ = ["stream_stft_points", "stft_blocks", "block_points", "n_stft_frames", "fit_corpus"]
 
 
 def _source_info(source, sr):
@@ -82,6 +82,33 @@ def stream_stft_points(
     >>> [X.shape for X in stream_stft_points(y, sr=8000, n_fft=256, batch_size=64)]
     [(8256, 3), (8256, 3), (1161, 3)]
     """
+    freqs = None
+    for a, b, D, sr_ in stft_blocks(
+        source, sr=sr, n_fft=n_fft, hop_length=hop_length, batch_size=batch_size, window=window
+    ):
+        if freqs is None:
+            import librosa
+
+            freqs = librosa.fft_frequencies(sr=sr_, n_fft=n_fft).astype(np.float32)
+        hop = n_fft // 4 if hop_length is None else int(hop_length)
+        yield block_points(np.abs(D) ** power, a, b, hop, sr_, freqs)
+
+
+def block_points(M, a, b, hop, sr, freqs):
+    """(t, f, m) points, float32, of the magnitudes ``M`` (bins x frames) of
+    frames ``a:b``."""
+    times = (np.arange(a, b) * hop / sr).astype(np.float32)
+    X = np.empty((b - a, freqs.size, 3), dtype=np.float32)
+    X[:, :, 0] = times[:, None]
+    X[:, :, 1] = freqs[None, :]
+    X[:, :, 2] = M.T
+    return X.reshape(-1, 3)
+
+
+def stft_blocks(source, *, sr=None, n_fft=2048, hop_length=None, batch_size=1024, window="hann"):
+    """Yield ``(a, b, D, sr)``: the complex centred STFT ``D`` (bins x
+    frames) of frames ``a:b`` of a file or array, ``batch_size`` frames at
+    a time, read block by block (see :func:`stream_stft_points`)."""
     import librosa
 
     n_samples, sr, read = _source_info(source, sr)
@@ -90,7 +117,6 @@ def stream_stft_points(
         raise ValueError(f"{source!s}: {n_samples} samples, fewer than n_fft={n_fft}.")
     n_frames = n_stft_frames(n_samples, hop)
     pad = n_fft // 2
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft).astype(np.float32)
     for a in range(0, n_frames, batch_size):
         b = min(a + batch_size, n_frames)
         # padded-signal samples [a * hop, (b - 1) * hop + n_fft) = original
@@ -101,13 +127,7 @@ def stream_stft_points(
         if s1 > s0:
             seg[s0 - lo : s1 - lo] = read(s0, s1)
         D = librosa.stft(seg, n_fft=n_fft, hop_length=hop, window=window, center=False)
-        M = np.abs(D[:, : b - a]) ** power
-        times = (np.arange(a, b) * hop / sr).astype(np.float32)
-        X = np.empty((b - a, freqs.size, 3), dtype=np.float32)
-        X[:, :, 0] = times[:, None]
-        X[:, :, 1] = freqs[None, :]
-        X[:, :, 2] = M.T
-        yield X.reshape(-1, 3)
+        yield a, b, D[:, : b - a], sr
 
 
 def fit_corpus(
