@@ -6,6 +6,8 @@ Results: benchmarks/long.md. One thread, side by side in one process.
     python benchmarks/long.py kl [MINUTES]        # full vs mini-batch MatrixNMF, KL and time
     python benchmarks/long.py stream PATH          # one streamed mini-batch pass, prints RSS
     python benchmarks/long.py corpus DIR           # dictionary from a corpus of files
+    python benchmarks/long.py separate MINUTES     # the CLI's long path, supervised
+    python benchmarks/long.py separate-blind MINUTES
 
 ``stream`` is meant to run under ``/usr/bin/time -v`` once per file length.
 """
@@ -110,6 +112,36 @@ def corpus(directory, n_epochs=2):
               f"{-est.fit_activations(X).score(X):.5g}")
 
 
+def separate(minutes, blind=False, out=None):
+    """The command line's long-mixture path (supervised or blind) on a mix."""
+    import argparse
+
+    from sklearn_innmf import cli_separate
+    from sklearn_innmf._cli_long import separate_long
+
+    data = "/work/shared/data/speech"
+    mix = os.path.join(MATERIAL, f"mix_{minutes}min.wav")
+    out = out or os.path.join(MATERIAL, f"out_{'blind' if blind else 'sup'}_{minutes}")
+    argv = ["separate", "--mixture", mix, "--out", out]
+    if not blind:
+        for spk in ("spkA", "spkB"):
+            argv += ["--source"] + [f"{data}/{spk}/s{i:02d}.wav" for i in range(1, 9)]
+    parser = argparse.ArgumentParser()
+    cli_separate.add_parser(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    os.makedirs(out, exist_ok=True)
+    progress = cli_separate._Progress(False, 2)
+    sources, sr, notes = [], 16000, []
+    for group in args.source or []:
+        sources.append([cli_separate._load(p, None, "--source file", notes)[0] for p in group])
+    t = time.perf_counter()
+    separate_long(args, cli_separate._estimator(args), sources, sr, len(args.source or [0, 0]),
+                  progress, blind=blind)
+    dt = time.perf_counter() - t
+    print(f"{'blind' if blind else 'supervised'} {minutes} min: {dt:.1f} s; "
+          f"peak RSS {_rss_mb():.0f} MB")
+
+
 if __name__ == "__main__":
     torch.set_num_threads(1)
     with threadpool_limits(1):
@@ -120,3 +152,5 @@ if __name__ == "__main__":
             stream(sys.argv[2])
         elif what == "corpus":
             corpus(sys.argv[2])
+        elif what in ("separate", "separate-blind"):
+            separate(int(sys.argv[2]), blind=what == "separate-blind")
