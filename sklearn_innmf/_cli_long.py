@@ -14,10 +14,10 @@ __all__ = ["LONG_SECONDS", "mixture_seconds", "separate_long"]
 
 #: mixtures longer than this (seconds) are separated block by block
 LONG_SECONDS = 300.0
-#: frames per block, and frames of the blind excerpt (about 4 minutes at
+#: frames per block, and frames of the blind excerpt (about 100 s at
 #: n_fft=1024, hop 256, 16 kHz)
 CHUNK_FRAMES = 2048
-EXCERPT_FRAMES = 16384
+EXCERPT_FRAMES = 6144
 
 
 def mixture_seconds(path):
