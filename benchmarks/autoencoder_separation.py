@@ -57,7 +57,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import MatrixNMF
-from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 from sklearn_innmf.datasets import load_audio, save_audio, two_source_mixture
 from sklearn_innmf.divergences import beta_divergence
 from sklearn_innmf.metrics import bss_eval, stoi
