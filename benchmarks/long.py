@@ -39,8 +39,7 @@ def load_points(minutes):
 
 def kl(minutes=10, configs=None):
     """Full-batch MatrixNMF (defaults) vs MiniBatchMatrixNMF on one recording."""
-    from sklearn_innmf import MatrixNMF
-    from sklearn_innmf._minibatch_matrix import MiniBatchMatrixNMF
+    from sklearn_innmf import MatrixNMF, MiniBatchMatrixNMF
 
     X = load_points(minutes)
     n_frames = np.unique(X[:, 0]).size
@@ -78,8 +77,8 @@ def kl(minutes=10, configs=None):
 
 def stream(path, batch_frames=1024):
     """One pass of mini-batch fitting over a file streamed from disk."""
-    from sklearn_innmf._minibatch_matrix import MiniBatchMatrixNMF
-    from sklearn_innmf._streaming import fit_corpus
+    from sklearn_innmf import MiniBatchMatrixNMF
+    from sklearn_innmf.representations.streaming import fit_corpus
 
     t = time.perf_counter()
     est = fit_corpus(
@@ -93,8 +92,8 @@ def stream(path, batch_frames=1024):
 
 def corpus(directory, n_epochs=2):
     """A dictionary from >= 100 files streamed from disk, scored on held-out speech."""
-    from sklearn_innmf._minibatch_matrix import MiniBatchMatrixNMF
-    from sklearn_innmf._streaming import fit_corpus
+    from sklearn_innmf import MiniBatchMatrixNMF
+    from sklearn_innmf.representations.streaming import fit_corpus
     from sklearn_innmf.datasets import load_audio
     from sklearn_innmf.representations import stft_points
 
@@ -119,8 +118,8 @@ def separate(minutes, blind=False, out=None):
     """The command line's long-mixture path (supervised or blind) on a mix."""
     import argparse
 
-    from sklearn_innmf import cli_separate
-    from sklearn_innmf._cli_long import separate_long
+    from sklearn_innmf.cli import separate as cli_separate
+    from sklearn_innmf.cli.separate_long import separate_long
 
     data = "/work/shared/data/speech"
     mix = os.path.join(MATERIAL, f"mix_{minutes}min.wav")

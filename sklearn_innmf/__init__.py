@@ -7,7 +7,7 @@ matrices, on torch (CPU or CUDA).
 
 from . import _moved  # noqa: F401  (old module paths warn, see _moved.py)
 from ._threads import get_num_threads, num_threads
-from .models import ImplicitNMF, MatrixNMF, NonNegativeAutoencoder
+from .models import ImplicitNMF, MatrixNMF, MiniBatchMatrixNMF, NonNegativeAutoencoder
 from .points import grid_to_points, points_to_grid
 from .separation import ComponentGroupSeparator, SupervisedSeparator
 
@@ -16,6 +16,7 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "ImplicitNMF",
     "MatrixNMF",
+    "MiniBatchMatrixNMF",
     "NonNegativeAutoencoder",
     "SupervisedSeparator",
     "ComponentGroupSeparator",

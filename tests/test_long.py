@@ -6,13 +6,11 @@ import pytest
 import soundfile as sf
 from _helpers import two_speakers
 
-from sklearn_innmf import MatrixNMF
-from sklearn_innmf._long_separation import (
+from sklearn_innmf import ComponentGroupSeparator, MatrixNMF, MiniBatchMatrixNMF
+from sklearn_innmf.separation.long import (
     fit_blind_excerpt, grouping_masks, separate_stream, supervised_masks,
 )
-from sklearn_innmf._minibatch_matrix import MiniBatchMatrixNMF
-from sklearn_innmf._streaming import fit_corpus, stream_stft_points
-from sklearn_innmf.grouping import ComponentGroupSeparator
+from sklearn_innmf.representations.streaming import fit_corpus, stream_stft_points
 from sklearn_innmf.representations import stft_points
 from sklearn_innmf.separation import fit_separator, separate_mixture
 

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_innmf import MatrixNMF, grid_to_points
-from sklearn_innmf._minibatch_matrix import MiniBatchMatrixNMF
+from sklearn_innmf import MiniBatchMatrixNMF
 
 
 def points(A, dt=0.01, df=50.0):

@@ -13,12 +13,14 @@ from .autoencoder import NonNegativeAutoencoder
 from .base import PointTransformer
 from .implicit import ImplicitNMF
 from .matrix import MatrixNMF
+from .minibatch_matrix import MiniBatchMatrixNMF
 from .nmf import BaseNMF
 
 __all__ = [
     "PointTransformer",
     "BaseNMF",
     "MatrixNMF",
+    "MiniBatchMatrixNMF",
     "ImplicitNMF",
     "NonNegativeAutoencoder",
 ]

@@ -9,15 +9,16 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
-from ._device import resolve_device
-from ._minibatch import (
+from .._device import resolve_device
+from .._threads import limit_threads
+from ..factors import TableFactor
+from ..problem.data import prepare_points
+from ..problem.forward import SeparableModel
+from ..solvers import FitResult
+from ..solvers.minibatch import (
     MiniBatchState, batch_data, frame_batches, frame_order, frame_start, minibatch_step,
 )
-from ._threads import limit_threads
-from .factors import TableFactor
 from .matrix import MatrixNMF
-from .model import SeparableModel, prepare_points
-from .solvers import FitResult
 
 __all__ = ["MiniBatchMatrixNMF"]
 
@@ -39,7 +40,7 @@ class MiniBatchMatrixNMF(MatrixNMF):
     not fit in memory with the others: X's activations are solved from
     scratch with the current templates (``fresh_restarts_max_iter``
     updates), then the templates step. Use it to learn a dictionary from a
-    stream of batches or files (:func:`~sklearn_innmf.corpus.fit_corpus`).
+    stream of batches or files (:func:`~sklearn_innmf.representations.streaming.fit_corpus`).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Separation of long recordings in bounded memory.
 
-The mixture is read block by block (:func:`~sklearn_innmf._streaming.stft_blocks`),
+The mixture is read block by block (:func:`~sklearn_innmf.representations.streaming.stft_blocks`),
 each block of frames is separated into Wiener masks, the masked complex
 STFT frames are inverted and overlap-added, and every finished sample is
 written to the output files at once: memory is one block of frames and its
@@ -24,7 +24,7 @@ Where the masks come from:
 
 import numpy as np
 
-from ._streaming import block_points, n_stft_frames, stft_blocks, _source_info
+from ..representations.streaming import _source_info, block_points, n_stft_frames, stft_blocks
 
 __all__ = ["separate_stream", "supervised_masks", "grouping_masks", "fit_blind_excerpt"]
 
@@ -168,7 +168,7 @@ def separate_stream(
     out_paths : list of paths
         One output file per source (written as they are computed).
     sr, n_fft, hop_length, power
-        As :func:`~sklearn_innmf._streaming.stream_stft_points`; ``power``
+        As :func:`~sklearn_innmf.representations.streaming.stream_stft_points`; ``power``
         as the separator was trained.
     chunk_frames : int, default=2048
         Frames per block.

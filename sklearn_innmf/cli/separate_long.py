@@ -39,7 +39,7 @@ def separate_long(args, estimator, sources, sr, n_sources, progress, *, blind):
     """
     import soundfile as sf
 
-    from ._long_separation import (
+    from ..separation.long import (
         fit_blind_excerpt, grouping_masks, separate_stream, supervised_masks,
     )
 
@@ -55,7 +55,7 @@ def separate_long(args, estimator, sources, sr, n_sources, progress, *, blind):
     paths = [os.path.join(args.out, f"source_{i + 1}.wav") for i in range(n_sources)]
     verbose = 0 if args.quiet else 1
     if blind:
-        from .grouping import ComponentGroupSeparator
+        from ..separation import ComponentGroupSeparator
 
         separator = ComponentGroupSeparator(
             estimator, n_sources=n_sources, groups=args.groups, random_state=args.seed
@@ -72,7 +72,7 @@ def separate_long(args, estimator, sources, sr, n_sources, progress, *, blind):
         masks = grouping_masks(separator)
         labels = [f"components {','.join(map(str, g))}" for g in separator.groups_]
     else:
-        from .separation import fit_separator
+        from ..separation import fit_separator
 
         train_n_fft = args.train_n_fft or args.n_fft
         train_hop = args.hop_length if args.train_n_fft is None else None

@@ -77,7 +77,7 @@ def stream_stft_points(
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_innmf._streaming import stream_stft_points
+    >>> from sklearn_innmf.representations.streaming import stream_stft_points
     >>> y = np.random.default_rng(0).standard_normal(8000)
     >>> [X.shape for X in stream_stft_points(y, sr=8000, n_fft=256, batch_size=64)]
     [(8256, 3), (8256, 3), (1161, 3)]

@@ -2,7 +2,7 @@
 frames and accumulated with a forget factor, each batch's activations solved
 for that batch (Lefevre, Bach & Fevotte 2011; scikit-learn's MiniBatchNMF).
 
-Functions of tensors and :class:`~sklearn_innmf.model.PointData` batches;
+Functions of tensors and :class:`~sklearn_innmf.problem.PointData` batches;
 they know nothing of sklearn. The estimator
 (:class:`~sklearn_innmf.MiniBatchMatrixNMF`) cuts its points into batches
 of frames and keeps the state between calls.
@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .divergences import EPSILON, beta_divergence
-from .model import PointData
-from .problem import Block, Problem
-from .solvers import (
-    _below, _EPS64, _gamma, _grid_product, _grid_work, _ratio_terms, multiplicative_update,
+from ..divergences import EPSILON, beta_divergence
+from ..problem.core import Block, Problem
+from ..problem.data import PointData
+from .common import _EPS64
+from .multiplicative import (
+    _below, _gamma, _grid_product, _grid_work, _ratio_terms, multiplicative_update,
 )
 
 __all__ = ["MiniBatchState", "minibatch_step", "solve_activations", "frame_batches"]
