@@ -131,3 +131,43 @@ def test_separate_stream_checks_masks(speakers, tmp_path):
     with pytest.raises(ValueError, match="one column per output file"):
         separate_stream(lambda X: np.ones((X.shape[0], 3)), mixture,
                         [tmp_path / "a.wav", tmp_path / "b.wav"], sr=SR, n_fft=256)
+
+
+def _wavs(speakers, tmp_path):
+    sources, mixture, _ = speakers
+    paths = {}
+    for name, y in (("a", sources[0][0]), ("b", sources[1][0]), ("mix", mixture)):
+        paths[name] = str(tmp_path / f"{name}.wav")
+        sf.write(paths[name], y, SR, subtype="FLOAT")
+    return paths
+
+
+def test_cli_blocks_equal_whole_file(speakers, tmp_path, capsys):
+    from sklearn_innmf.cli.separate import main
+
+    w = _wavs(speakers, tmp_path)
+    base = ["separate", "--source", w["a"], "--source", w["b"], "--mixture", w["mix"],
+            "--n-fft", "256", "--n-components", "4", "--max-iter", "50", "--quiet"]
+    assert main(base + ["--out", str(tmp_path / "whole")]) == 0
+    assert main(base + ["--out", str(tmp_path / "blocks"), "--chunk-frames", "7"]) == 0
+    for i in (1, 2):
+        whole = sf.read(tmp_path / "whole" / f"source_{i}.wav")[0]
+        blocks = sf.read(tmp_path / "blocks" / f"source_{i}.wav")[0]
+        np.testing.assert_allclose(blocks, whole, atol=1e-4)  # 16-bit vs float files
+    assert "source_2.wav" in capsys.readouterr().out
+
+
+def test_cli_blocks_blind_and_refusals(speakers, tmp_path, capsys):
+    from sklearn_innmf.cli.separate import main
+
+    w = _wavs(speakers, tmp_path)
+    out = tmp_path / "blind"
+    assert main(["separate", "--mixture", w["mix"], "--out", str(out), "--n-fft", "256",
+                 "--n-components", "4", "--max-iter", "300", "--chunk-frames", "16",
+                 "--quiet"]) == 0
+    y = sum(sf.read(out / f"source_{i}.wav")[0] for i in (1, 2))
+    np.testing.assert_allclose(y, speakers[1], atol=1e-5)
+    capsys.readouterr()
+    assert main(["separate", "--mixture", w["mix"], "--out", str(out), "--chunk-frames", "16",
+                 "--reference", w["a"], w["b"]]) == 2
+    assert "not available for a mixture separated block by block" in capsys.readouterr().err
