@@ -475,11 +475,11 @@ def _run(args):
     torch.set_num_threads(args.threads)
     n_sources = _check_arguments(args)
     blind = args.source is None
-    from .separate_long import LONG_SECONDS, mixture_seconds
+    from .separate_long import LONG_SECONDS, mixture_seconds, run_long
 
     seconds = mixture_seconds(args.mixture)
     if args.chunk_frames is not None or (seconds is not None and seconds > LONG_SECONDS):
-        return _run_long(args, n_sources, blind)
+        return run_long(args, n_sources, blind)
     n_stages = (3 if blind else 4) + (args.reference is not None)
     progress = _Progress(args.quiet, n_stages)
     # every file is checked before the first progress line, so that a bad
@@ -524,52 +524,6 @@ def _run(args):
             f"{'mean':<12}{np.mean(result.sdr):8.2f}{np.mean(result.sir):8.2f}"
             f"{np.mean(result.sar):8.2f}"
         )
-    return 0
-
-
-def _run_long(args, n_sources, blind):
-    """The mixture block by block (:mod:`~sklearn_innmf.cli.separate_long`):
-    the training files are read, the mixture is streamed."""
-    from .separate_long import separate_long
-
-    if args.reference is not None:
-        raise UsageError(
-            "--reference is not available for a mixture separated block by block "
-            "(longer than 5 minutes, or --chunk-frames): SDR needs every sample in memory"
-        )
-    if args.sr is not None:
-        raise UsageError("--sr (resampling) is not available for a mixture separated block "
-                         "by block; resample the files beforehand (e.g. sox)")
-    files = [(p, f"--source {i + 1} file") for i, g in enumerate(args.source or []) for p in g]
-    notes, sources, rates = [], [], {}
-    for i, group in enumerate(args.source or []):
-        sources.append([])
-        for path in group:
-            y, rate = _load(path, None, f"--source {i + 1} file", notes)
-            sources[-1].append(y)
-            rates[path] = rate
-    if not os.path.isfile(args.mixture):
-        raise UsageError(f"--mixture {args.mixture}: no such file")
-    _refuse_duplicates(files + [(args.mixture, "--mixture")])
-    import soundfile as sf
-
-    sr = sf.info(args.mixture).samplerate
-    for path, rate in rates.items():
-        if rate != sr:
-            raise UsageError(f"sample rates differ: {path} is {rate} Hz but the mixture "
-                             f"{args.mixture} is {sr} Hz; resample beforehand")
-    _make_out(args.out)
-    if not args.quiet:
-        for note in notes:
-            print(note, file=sys.stderr)
-    progress = _Progress(args.quiet, 2)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        try:
-            separate_long(args, _estimator(args), sources, sr, n_sources, progress, blind=blind)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
-    _report_unconverged(caught, max(len(sources), 1), args.quiet)
     return 0
 
 

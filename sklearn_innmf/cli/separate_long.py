@@ -10,7 +10,7 @@ mixture, then separates every block with them.
 import os
 import sys
 
-__all__ = ["LONG_SECONDS", "mixture_seconds", "separate_long"]
+__all__ = ["LONG_SECONDS", "mixture_seconds", "run_long", "separate_long"]
 
 #: mixtures longer than this (seconds) are separated block by block
 LONG_SECONDS = 300.0
@@ -100,3 +100,57 @@ def separate_long(args, estimator, sources, sr, n_sources, progress, *, blind):
         print(f"{path}\t({label})")
     sys.stdout.flush()
     return paths, labels
+
+
+def run_long(args, n_sources, blind):
+    """``separate`` with the mixture block by block: the training files are
+    read, the mixture is streamed. Bad arguments raise the command's
+    ``UsageError`` (one line on stderr, status 2)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from .separate import (
+        UsageError, _estimator, _load, _make_out, _Progress, _refuse_duplicates,
+        _report_unconverged,
+    )
+
+    if args.reference is not None:
+        raise UsageError(
+            "--reference is not available for a mixture separated block by block "
+            "(longer than 5 minutes, or --chunk-frames): SDR needs every sample in memory"
+        )
+    if args.sr is not None:
+        raise UsageError("--sr (resampling) is not available for a mixture separated block "
+                         "by block; resample the files beforehand (e.g. sox)")
+    files = [(p, f"--source {i + 1} file") for i, g in enumerate(args.source or []) for p in g]
+    notes, sources, rates = [], [], {}
+    for i, group in enumerate(args.source or []):
+        sources.append([])
+        for path in group:
+            y, rate = _load(path, None, f"--source {i + 1} file", notes)
+            sources[-1].append(y)
+            rates[path] = rate
+    if not os.path.isfile(args.mixture):
+        raise UsageError(f"--mixture {args.mixture}: no such file")
+    _refuse_duplicates(files + [(args.mixture, "--mixture")])
+    import soundfile as sf
+
+    sr = sf.info(args.mixture).samplerate
+    for path, rate in rates.items():
+        if rate != sr:
+            raise UsageError(f"sample rates differ: {path} is {rate} Hz but the mixture "
+                             f"{args.mixture} is {sr} Hz; resample beforehand")
+    _make_out(args.out)
+    if not args.quiet:
+        for note in notes:
+            print(note, file=sys.stderr)
+    progress = _Progress(args.quiet, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            separate_long(args, _estimator(args), sources, sr, n_sources, progress, blind=blind)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    _report_unconverged(caught, max(len(sources), 1), args.quiet)
+    return 0
