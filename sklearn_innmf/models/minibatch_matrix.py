@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
@@ -179,33 +178,24 @@ device, dtype, n_coordinates
 
     # -- fit: passes over X's frames ------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, factors=None):
-        """Learn the templates and every frame's activations by mini-batches.
+    # fit is MatrixNMF's (validation, init on all of X); the training is
+    # the mini-batch loop, and fit_activations stays MatrixNMF's
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_points, d + 1)
-            Coordinates (column 0 time, then frequency, ...), then magnitude.
-        y : None
-            Ignored.
-        factors : list of d array-likes, default=None
-            Initial factors with ``init="custom"``, as :meth:`MatrixNMF.fit`.
+    def _train(self, model, data, *, activations_only, **options):
+        if activations_only:
+            return super()._train(model, data, activations_only=True, **options)
+        state, result = self._fit_batches(model, data)
+        self._pending_state = state
+        return result
 
-        Returns
-        -------
-        self : MiniBatchMatrixNMF
-        """
-        X = self._validate_points(X, reset=True)
-        device = resolve_device(self.device)
-        data = self._prepare(X, device)
-        self._check_n_components(data)
-        generator, rng = self._generators()
-        with limit_threads(data.n_points * self.n_components):
-            model = self._init_model(data, generator, rng, factors).to(device)
-            state, result = self._fit_batches(model, data)
-        self._finish(model, state, result, data, X)
-        return self
+    def _set_fitted(self, model, result, data, X, template_ranges=None):
+        super()._set_fitted(model, result, data, X, template_ranges=template_ranges)
+        state = self.__dict__.pop("_pending_state", None)
+        if state is not None:  # after fit's passes
+            self.loss_curve_ = [c * data.scale**self._beta for c in state.costs]
+            self.n_steps_ = len(state.costs)
+            self._state = state
+            self._scale = float(data.scale)
 
     def _fit_batches(self, model, data):
         beta = self._beta
@@ -273,15 +263,6 @@ device, dtype, n_coordinates
                     for (s, e), b in zip(spans, batches))
         result.losses = [total / data.n_points]
         return state, result
-
-    def _finish(self, model, state, result, data, X, *, steps_before=0):
-        costs = list(state.costs)
-        self._set_fitted(model, result, data, X)
-        unit = data.scale**self._beta
-        self.loss_curve_ = [c * unit for c in costs]
-        self.n_steps_ = steps_before + len(costs)
-        self._state = state
-        self._scale = float(data.scale)
 
     # -- partial_fit: one batch at a time --------------------------------------
 

@@ -20,6 +20,7 @@ from ..problem.data import PointData
 from .common import _EPS64
 from .multiplicative import (
     _below, _gamma, _grid_product, _grid_work, _ratio_terms, multiplicative_update,
+    others_product,
 )
 
 __all__ = ["MiniBatchState", "minibatch_step", "solve_activations", "frame_batches"]
@@ -157,11 +158,7 @@ def _template_parts(values, axis, data, beta, terms, with_loss=False):
             loss = (torch.dot(x, log_ratio) - x.sum() + model_sum) / x.numel()
         denominator = other.sum(dim=0) if den is None else _grid_product(den, other, axis)
     else:
-        P = None
-        for b, vb in enumerate(values):
-            if b != axis:
-                g = vb[data.index[b]]
-                P = g if P is None else P * g
+        P = others_product(values, axis, data)
         mhat = (G[data.index[axis]] * P).sum(dim=1)
         loss = beta_divergence(data.m, mhat, beta) if with_loss else None
         num, den = _ratio_terms(data.m, mhat, beta, None)

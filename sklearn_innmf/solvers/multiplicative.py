@@ -80,13 +80,7 @@ def multiplicative_update(
         else:
             denominator = _grid_product(den, other, axis)
     else:
-        P = None
-        for b, vb in enumerate(values):
-            if b != axis:
-                g = vb[data.index[b]]
-                P = g if P is None else P * g
-        if P is None:  # a single axis: the "others" are all ones
-            P = torch.ones(data.n_points, G.shape[1], dtype=G.dtype, device=G.device)
+        P = others_product(values, axis, data)
         mhat = (G[data.index[axis]] * P).sum(dim=1)
         loss = beta_divergence(data.m, mhat, beta) if with_loss else None
         num, den = _ratio_terms(data.m, mhat, beta, None)
@@ -125,6 +119,20 @@ def multiplicative_update(
     sklearn_floor = (axis == 0 and beta < 1) or (axis > 0 and beta <= 1)
     torch.nn.functional.threshold_(G, _below(_EPS64 if sklearn_floor else None, G.dtype), 0.0)
     return loss
+
+
+def others_product(values, axis, data):
+    """Per point, the product of every factor but ``axis``'s at the point's
+    coordinates: (n_points, K); all ones for a single axis."""
+    P = None
+    for b, vb in enumerate(values):
+        if b != axis:
+            g = vb[data.index[b]]
+            P = g if P is None else P * g
+    if P is None:
+        G = values[axis]
+        P = torch.ones(data.n_points, G.shape[1], dtype=G.dtype, device=G.device)
+    return P
 
 
 @functools.lru_cache(maxsize=None)
