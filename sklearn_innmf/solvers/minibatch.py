@@ -11,17 +11,12 @@ of frames and keeps the state between calls.
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
-from ..divergences import EPSILON, beta_divergence
 from ..problem.core import Block, Problem
 from ..problem.data import PointData
 from .common import _EPS64
-from .multiplicative import (
-    _below, _gamma, _grid_product, _grid_work, _ratio_terms, multiplicative_update,
-    others_product,
-)
+from .multiplicative import _below, _gamma, apply_ratio, mu_parts, multiplicative_update
 
 __all__ = ["MiniBatchState", "minibatch_step", "solve_activations", "frame_batches"]
 
@@ -129,51 +124,6 @@ def _observed(data, axis, n):
     return None if bool(seen.all()) else seen
 
 
-def _template_parts(values, axis, data, beta, terms, with_loss=False):
-    """Numerator and denominator of the multiplicative update of template
-    axis ``axis`` (the other factors fixed), as
-    :func:`~sklearn_innmf.solvers.multiplicative_update` forms them."""
-    G = values[axis]
-    if data.grid is not None:
-        other = values[1 - axis]
-        WH = _grid_work(data, G)
-        if axis == 0:
-            torch.mm(G, other.T, out=WH)
-        else:
-            torch.mm(other, G.T, out=WH)
-        fast = with_loss and beta == 1 and data.mask is None
-        loss = None
-        if with_loss and not fast:
-            loss = beta_divergence(data.grid, WH, beta, weight=data.mask)
-        elif fast:
-            model_sum = WH.sum()
-        num, den = _ratio_terms(data.grid, WH, beta, data.mask)
-        numerator = _grid_product(num, other, axis)
-        if fast:
-            # KL from the ratio x / y the update formed (in the work array,
-            # free now): one log per cell instead of beta_divergence's
-            # several passes; it differs only where 0 < x < eps, by < eps
-            x = data.grid.reshape(-1)
-            log_ratio = num.clamp_min_(torch.finfo(num.dtype).tiny).log_().reshape(-1)
-            loss = (torch.dot(x, log_ratio) - x.sum() + model_sum) / x.numel()
-        denominator = other.sum(dim=0) if den is None else _grid_product(den, other, axis)
-    else:
-        P = others_product(values, axis, data)
-        mhat = (G[data.index[axis]] * P).sum(dim=1)
-        loss = beta_divergence(data.m, mhat, beta) if with_loss else None
-        num, den = _ratio_terms(data.m, mhat, beta, None)
-        idx = data.index[axis]
-        numerator = G.new_zeros(G.shape).index_add_(0, idx, num[:, None] * P)
-        denominator = G.new_zeros(G.shape).index_add_(0, idx, P if den is None else den[:, None] * P)
-    if terms is not None:
-        for t in terms[0]:
-            numerator = numerator + t
-        for t in terms[1]:
-            denominator = denominator + t
-    denominator.masked_fill_(denominator == 0, EPSILON)
-    return numerator, denominator, loss
-
-
 def minibatch_step(
     state, H, data, beta, rho, *, n_activation_iter=1, fresh=False, fresh_max_iter=30, tol=0.0,
     penalties=(), update_templates=True,
@@ -218,14 +168,11 @@ def minibatch_step(
         # the first template update measures the batch cost on the way (the
         # state after the activations' update, before the templates')
         first = cost is None
-        num, den, loss = _template_parts(values, a, data, beta, terms, with_loss=first)
+        num, den, loss = mu_parts(values, a, data, beta, with_loss=first, terms=terms,
+                                  fast_loss=True)
         if rho == 0:
-            # the plain multiplicative update, the same operations as
-            # solvers.multiplicative_update: bitwise the full-batch one
-            delta = num.div_(den)
-            if gamma != 1:
-                delta = delta.contiguous().pow_(gamma)
-            G.mul_(delta)
+            # the plain multiplicative update: bitwise the full-batch one
+            apply_ratio(G, num.div_(den), beta, a)
         else:
             A, B = state.numerators[a - 1], state.denominators[a - 1]
             Gg = G if gamma == 1 else G ** (1.0 / gamma)
@@ -235,8 +182,8 @@ def minibatch_step(
             if gamma != 1:
                 new = new.pow_(gamma)
             G.copy_(new)
-        floor = _EPS64 if beta <= 1 else None
-        torch.nn.functional.threshold_(G, _below(floor, G.dtype), 0.0)
+            floor = _EPS64 if beta <= 1 else None
+            torch.nn.functional.threshold_(G, _below(floor, G.dtype), 0.0)
         if first:
             cost = float(loss) + extra
         if keep is not None:

@@ -55,6 +55,24 @@ def multiplicative_update(
         With ``with_loss``, the mean beta-divergence of the state *before* the
         update (it shares the reconstruction the update needs).
     """
+    numerator, denominator, loss = mu_parts(
+        values, axis, data, beta, with_loss=with_loss, columns=columns, terms=terms
+    )
+    G = values[axis]
+    if columns != slice(None):
+        G = G[:, columns]
+    apply_ratio(G, numerator.div_(denominator), beta, axis)
+    return loss
+
+
+def mu_parts(
+    values, axis, data, beta, *, with_loss=True, columns=slice(None), terms=None, fast_loss=False
+):
+    """The numerator and denominator of :func:`multiplicative_update`
+    (penalty ``terms`` added, zeros of the denominator set to EPSILON) and
+    the loss of the state (with ``with_loss``; ``fast_loss``: for KL on a full
+    grid, from the update's own ratio, equal but for x < eps), without
+    changing ``values``."""
     G = values[axis]
     every = columns == slice(None)
     if data.grid is not None:
@@ -69,11 +87,20 @@ def multiplicative_update(
             torch.mm(G, other.T, out=WH)
         else:
             torch.mm(other, G.T, out=WH)
-        loss = beta_divergence(V, WH, beta, weight=mask) if with_loss else None
+        fast = fast_loss and with_loss and beta == 1 and mask is None
+        loss = beta_divergence(V, WH, beta, weight=mask) if with_loss and not fast else None
+        model_sum = WH.sum() if fast else None
         num, den = _ratio_terms(V, WH, beta, mask)
         if not every:
             other = other[:, columns]
         numerator = _grid_product(num, other, axis)
+        if fast:
+            # KL from the ratio x / y just formed (in the work array, free
+            # now): one log per cell instead of beta_divergence's several
+            # passes; it differs only where 0 < x < eps, by under eps a cell
+            x = V.reshape(-1)
+            log_ratio = num.clamp_min_(torch.finfo(num.dtype).tiny).log_().reshape(-1)
+            loss = (torch.dot(x, log_ratio) - x.sum() + model_sum) / x.numel()
         if den is None:  # KL on a full grid: the denominator is a column sum,
             # one row broadcast over the rows of the numerator (as sklearn)
             denominator = other.sum(dim=0)
@@ -96,12 +123,19 @@ def multiplicative_update(
             numerator = numerator + t
         for t in terms[1]:
             denominator = denominator + t
-    if not every:
-        G = G[:, columns]
-    # sklearn's denominator[denominator == 0] = EPSILON, without a boolean
-    # index; then delta = numerator / denominator in the numerator's array
+    if terms is not None:
+        for t in terms[0]:
+            numerator = numerator + t
+        for t in terms[1]:
+            denominator = denominator + t
+    # sklearn's denominator[denominator == 0] = EPSILON, without a boolean index
     denominator.masked_fill_(denominator == 0, EPSILON)
-    delta = numerator.div_(denominator)
+    return numerator, denominator, loss
+
+
+def apply_ratio(G, delta, beta, axis):
+    """``G *= delta ** gamma`` in place (``delta`` overwritten), then the
+    floor of :func:`multiplicative_update`."""
     gamma = _gamma(beta)
     if gamma != 1:
         # row-major first (axis 1's products are transposed views): torch's
@@ -118,7 +152,6 @@ def multiplicative_update(
     # floor) is ~10x faster than the boolean-mask assignment.
     sklearn_floor = (axis == 0 and beta < 1) or (axis > 0 and beta <= 1)
     torch.nn.functional.threshold_(G, _below(_EPS64 if sklearn_floor else None, G.dtype), 0.0)
-    return loss
 
 
 def others_product(values, axis, data):
