@@ -2,7 +2,7 @@
 
 Two experiments on the problem layer's penalties and free components
 (``SupervisedSeparator(sparsity=..., cross_source_penalty=...,
-n_free_components=...)``, ``MatrixNMF(alpha_H=..., l1_ratio=1)``):
+n_free_components=...)``, ``MatrixNMF(alpha_W=..., l1_ratio=1)``):
 
 1. **Semi-supervised.** One speaker's dictionary (MatrixNMF, K = 20) is
    trained on sentences s01..s08; its test sentences (s09, s10) are mixed at
@@ -15,7 +15,7 @@ n_free_components=...)``, ``MatrixNMF(alpha_H=..., l1_ratio=1)``):
 2. **Sparsity.** The two-speaker 0 dB mixtures of separation.py (s09 + s09,
    s10 + s10), separated with each ``sparsity`` (the separator's penalty on
    the mixture's activations) and with dictionaries trained with each
-   ``alpha_H`` (L1, ``l1_ratio=1``, templates unpenalised): mean SDR, the
+   ``alpha_W`` (L1, ``l1_ratio=1``, templates unpenalised): mean SDR, the
    mixture model's KL (mean per point, ``separator.score``) and the Hoyer
    sparsity of the mixture's activations.
 
@@ -146,14 +146,14 @@ def sparsity(data):
     base.set_params(cross_source_penalty=0.0)
     by_alpha = []
     for a in (0.0, 0.01, 0.03, 0.1):
-        est = MatrixNMF(K, **NMF, alpha_H=a, alpha_W=0.0, l1_ratio=1.0)
+        est = MatrixNMF(K, **NMF, alpha_W=a, alpha_H=0.0, l1_ratio=1.0)
         sep = fit_separator(train, sr, estimator=est, n_fft=N_FFT, power=POWER, random_state=0)
         train_hoyer = np.mean([
             hoyer_sparsity(e.model_.factors[0].values.detach().numpy(), axis=1)
             for e in sep.estimators_
         ])
         by_alpha.append((a, *evaluate(sep, mixes), float(train_hoyer)))
-        log("alpha_H", by_alpha[-1])
+        log("alpha_W", by_alpha[-1])
     return by_sparsity, by_cross, by_alpha
 
 
@@ -201,9 +201,9 @@ def main():
     print("|---|---|---|---|")
     for c, sdr, kl, h in by_cross:
         print(f"| {c} | {sdr:.2f} | {kl:.4g} | {h:.3f} |")
-    print("\n## L1 on the dictionaries' training activations (`MatrixNMF(alpha_H=...)`)\n")
-    print("`l1_ratio=1`, `alpha_W=0`; separation without `sparsity`.\n")
-    print("| alpha_H | SDR (dB) | KL of the mixture model | Hoyer (mixture) | "
+    print("\n## L1 on the dictionaries' training activations (`MatrixNMF(alpha_W=...)`)\n")
+    print("`l1_ratio=1`, `alpha_H=0`; separation without `sparsity`.\n")
+    print("| alpha_W | SDR (dB) | KL of the mixture model | Hoyer (mixture) | "
           "Hoyer (training activations) |")
     print("|---|---|---|---|---|")
     for a, sdr, kl, h, th in by_alpha:
