@@ -55,7 +55,7 @@ import scipy.stats
 import torch
 
 from sklearn_innmf import MatrixNMF
-from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 from sklearn_innmf.datasets import load_audio, save_audio, two_source_mixture
 from sklearn_innmf.divergences import beta_divergence
 from sklearn_innmf.metrics import bss_eval, stoi

@@ -12,7 +12,7 @@ Each mixture's STFT magnitudes are factorised once (``MatrixNMF``, K
 components). Three ways to turn the components into two sources, each
 scored with BSS Eval SDR (:func:`sklearn_innmf.metrics.bss_eval`) per source:
 
-* automatic: :class:`~sklearn_innmf.grouping.ComponentGroupSeparator` with its
+* automatic: :class:`~sklearn_innmf.separation.ComponentGroupSeparator` with its
   defaults (features and clusterer), matched to the references by the best
   permutation;
 * oracle: the best assignment of the same components, found with the
@@ -52,7 +52,7 @@ from sklearn_innmf.datasets import (
     piano_notes,
     two_source_mixture,
 )
-from sklearn_innmf.grouping import ComponentGroupSeparator
+from sklearn_innmf.separation import ComponentGroupSeparator
 from sklearn_innmf.metrics import bss_eval
 from sklearn_innmf.representations import STFTSynthesizer
 from sklearn_innmf.separation import fit_separator, separate_mixture

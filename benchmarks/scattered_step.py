@@ -6,7 +6,7 @@
 """
 import time, torch, numpy as np, sys
 torch.set_num_threads(1)
-from sklearn_innmf.model import prepare_points, SeparableModel
+from sklearn_innmf.problem import prepare_points, SeparableModel
 from sklearn_innmf.factors import ImplicitFactor
 from sklearn_innmf.problem import Problem, Block
 from sklearn_innmf.solvers import solve_gradient

@@ -60,7 +60,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 from sklearn_innmf.factors import AUTO_LATTICE, AUTO_LATTICE_ABOVE, ImplicitFactor
-from sklearn_innmf.model import PointData, SeparableModel, prepare_points
+from sklearn_innmf.problem import PointData, SeparableModel, prepare_points
 from sklearn_innmf.problem import Block, Problem
 from sklearn_innmf.solvers import multiplicative_update, solve_gradient
 

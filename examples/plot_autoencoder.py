@@ -9,7 +9,7 @@ encoder ``h = g(W_enc v)`` maps a spectrogram frame to latents, a decoder
 templates, the latents its activations. This example redoes their Fig. 1:
 five piano-like notes with four distinct pitches (D, E-flat, G, F-sharp, G),
 factorised at rank 4 by NMF (:class:`~sklearn_innmf.MatrixNMF`) and by the
-autoencoder (:class:`~sklearn_innmf.autoencoder.NonNegativeAutoencoder`)
+autoencoder (:class:`~sklearn_innmf.models.autoencoder.NonNegativeAutoencoder`)
 without and with an L1 penalty on the latents.
 """
 
@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sklearn_innmf import MatrixNMF
-from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 from sklearn_innmf.datasets import piano_notes
 from sklearn_innmf.representations import stft_points
 

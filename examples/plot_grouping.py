@@ -11,7 +11,7 @@ walk-through does this on drums + guitar, grouping by hand, and suggests
 automating it (drums' templates are broadband or low, their activations
 short hits; a guitar's templates are harmonic combs).
 
-:class:`~sklearn_innmf.grouping.ComponentGroupSeparator` does both: a given
+:class:`~sklearn_innmf.separation.ComponentGroupSeparator` does both: a given
 ``groups`` assignment, or an automatic one by clustering features of each
 component. Here on a synthesised drum loop (kick, snare, hi-hat) under a
 line of piano-like notes standing in for the guitar.
@@ -30,7 +30,7 @@ import numpy as np
 
 from sklearn_innmf import MatrixNMF
 from sklearn_innmf.datasets import drums_and_notes, save_audio
-from sklearn_innmf.grouping import ComponentGroupSeparator
+from sklearn_innmf.separation import ComponentGroupSeparator
 from sklearn_innmf.metrics import bss_eval
 from sklearn_innmf.plotting import plot_component_groups, plot_points
 from sklearn_innmf.representations import STFTSynthesizer

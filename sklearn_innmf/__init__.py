@@ -5,13 +5,13 @@ scikit-learn estimators that take point arrays ``(t, f, m)`` instead of
 matrices, on torch (CPU or CUDA).
 """
 
-from ._points import grid_to_points, points_to_grid
 from ._threads import get_num_threads, num_threads
-from .autoencoder import NonNegativeAutoencoder
-from .grouping import ComponentGroupSeparator
-from .implicit import ImplicitNMF
-from .matrix import MatrixNMF
-from .separation import SupervisedSeparator
+from .models.autoencoder.estimator import NonNegativeAutoencoder
+from .models.implicit import ImplicitNMF
+from .models.matrix import MatrixNMF
+from .points import grid_to_points, points_to_grid
+from .separation.grouping import ComponentGroupSeparator
+from .separation.supervised import SupervisedSeparator
 
 __version__ = "0.1.0.dev0"
 

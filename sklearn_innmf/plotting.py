@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ._points import check_points
+from .points import check_points
 
 __all__ = ["plot_points", "plot_factors", "plot_component_groups"]
 

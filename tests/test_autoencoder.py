@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 
 # small budgets: the checks test the API contract on dozens of tiny fits
 # the checks and the contract tests fit tiny data with a few steps (not

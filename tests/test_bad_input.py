@@ -17,8 +17,8 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-import sklearn_innmf.model as model_module
-import sklearn_innmf.solvers as solvers_module
+import sklearn_innmf.problem.data as model_module
+import sklearn_innmf.solvers.multiplicative as solvers_module
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 from sklearn_innmf.divergences import beta_divergence
 

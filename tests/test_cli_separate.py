@@ -1,6 +1,6 @@
 """The ``separate`` command line, run as a user would: WAV files in and out.
 
-Most tests call :func:`sklearn_innmf.cli_separate.main` in-process (fast);
+Most tests call :func:`sklearn_innmf.cli.separate.main` in-process (fast);
 one runs it in a subprocess to check the exit status and streams of the real
 program. The signals are short synthetic voices at 8 kHz; training budgets
 are small, which is enough for the separation to be clearly better than
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from sklearn_innmf.cli_separate import main
+from sklearn_innmf.cli.separate import main
 from sklearn_innmf.datasets import harmonic_source, save_audio, two_source_mixture
 
 SR = 8000
@@ -148,7 +148,7 @@ def test_bad_input_one_line_and_status_2(wavs, tmp_path, capsys, monkeypatch, ch
     import re
 
     argv = change(wavs, base_args(wavs, tmp_path / "o") + FAST)
-    monkeypatch.setattr("sklearn_innmf.separation.fit_separator", _no_training)
+    monkeypatch.setattr("sklearn_innmf.separation.waveforms.fit_separator", _no_training)
     assert main(argv) == 2
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
@@ -162,7 +162,7 @@ def test_subprocess_missing_file(wavs, tmp_path):
     """As a user runs it: exit status 2, one line on stderr, nothing on stdout."""
     argv = ["--source", wavs["A1"], "--source", str(tmp_path / "nope.wav"),
             "--mixture", wavs["mix"], "--out", str(tmp_path / "o")]
-    code = "from sklearn_innmf.cli_separate import main; raise SystemExit(main())"
+    code = "from sklearn_innmf.cli.separate import main; raise SystemExit(main())"
     proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2
@@ -242,7 +242,7 @@ def test_blind_bad_arguments_one_line_before_training(wavs, tmp_path, capsys, mo
                                                      extra, message):
     import re
 
-    monkeypatch.setattr("sklearn_innmf.grouping.separate_by_grouping", _no_training)
+    monkeypatch.setattr("sklearn_innmf.separation.grouping.separate_by_grouping", _no_training)
     extra = [wavs["refA"] if x == "REF_A" else x for x in extra]
     assert main(blind_args(wavs, tmp_path / "o") + BLIND + extra) == 2
     lines = capsys.readouterr().err.splitlines()
@@ -251,7 +251,7 @@ def test_blind_bad_arguments_one_line_before_training(wavs, tmp_path, capsys, mo
 
 
 def test_blind_nan_mixture_refused_before_training(wavs, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("sklearn_innmf.grouping.separate_by_grouping", _no_training)
+    monkeypatch.setattr("sklearn_innmf.separation.grouping.separate_by_grouping", _no_training)
     argv = ["--mixture", wavs["nan"], "--out", str(tmp_path / "o")] + BLIND
     assert main(argv) == 2
     assert capsys.readouterr().err.splitlines() == [
@@ -300,7 +300,7 @@ def test_autoencoder_model(wavs, tmp_path, capsys):
     (["--model", "matrix", "--hidden-sizes", "8"], "--hidden-sizes is for --model nae"),
 ])
 def test_autoencoder_bad_arguments(wavs, tmp_path, capsys, monkeypatch, argv, message):
-    monkeypatch.setattr("sklearn_innmf.grouping.separate_by_grouping", _no_training)
+    monkeypatch.setattr("sklearn_innmf.separation.grouping.separate_by_grouping", _no_training)
     assert main(["--mixture", wavs["mix"], "--out", str(tmp_path / "o")] + argv) == 2
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and message in lines[0], lines

@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points, points_to_grid
 from sklearn_innmf.divergences import EPSILON, beta_divergence
-from sklearn_innmf.model import prepare_points
+from sklearn_innmf.problem import prepare_points
 from sklearn_innmf.solvers import multiplicative_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -120,7 +120,7 @@ def test_masked_grid_and_scattered_paths_agree():
     keep = np.random.RandomState(0).rand(len(X)) < 0.8
     X = X[keep]
     a = MatrixNMF(3, init="random", random_state=0, max_iter=50, tol=0, dtype="float64").fit(X)
-    import sklearn_innmf.model as model_mod
+    import sklearn_innmf.problem.data as model_mod
 
     old = model_mod._MIN_FILL
     model_mod._MIN_FILL = 2.0  # never dense
@@ -412,7 +412,7 @@ def test_multiplicative_update_sets_subnormal_entries_to_zero(beta, layout, dtyp
     """An activation headed below the smallest normal number becomes 0 (KL
     keeps sklearn's 2.2e-16 floor on the other axis, so activations are the
     axis it leaves free); the other entries are the plain MU update."""
-    import sklearn_innmf.model as model_mod
+    import sklearn_innmf.problem.data as model_mod
 
     if layout == "scattered":
         monkeypatch.setattr(model_mod, "_MIN_FILL", 2.0)  # never dense

@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 from sklearn_innmf.datasets import drum_loop, drums_and_notes
-from sklearn_innmf.grouping import (
+from sklearn_innmf.separation import (
     FEATURES,
     ComponentGroupSeparator,
     component_features,

@@ -14,7 +14,7 @@ from sklearn_innmf import ImplicitNMF, MatrixNMF, SupervisedSeparator, grid_to_p
 from sklearn_innmf.datasets import harmonic_source, two_source_mixture
 from sklearn_innmf.factors import ImplicitFactor, TableFactor
 from sklearn_innmf.metrics import bss_eval, hoyer_sparsity
-from sklearn_innmf.model import SeparableModel, prepare_points
+from sklearn_innmf.problem import SeparableModel, prepare_points
 from sklearn_innmf.problem import Block, CoactivityPenalty, L1L2Penalty, Problem
 from sklearn_innmf.separation import fit_separator, separate_mixture
 from sklearn_innmf.solvers import multiplicative_update, solve
@@ -342,7 +342,7 @@ def two_speakers_fixture():
 
 @pytest.fixture(scope="module")
 def nae_separator(two_speakers):
-    from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+    from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 
     train, _, _ = two_speakers
     return fit_separator(train, SR, estimator=NonNegativeAutoencoder(8, max_iter=300,
@@ -374,7 +374,7 @@ def test_autoencoder_sources_frames_independent_and_sum(nae_separator, two_speak
 
 
 def test_autoencoder_sources_refuse_what_needs_templates(two_speakers):
-    from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+    from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
 
     from sklearn_innmf.separation import training_points
 

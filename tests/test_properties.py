@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.base import clone
 
-import sklearn_innmf.model as model_module
+import sklearn_innmf.problem.data as model_module
 from sklearn_innmf import ImplicitNMF, MatrixNMF
-from sklearn_innmf.model import prepare_points
+from sklearn_innmf.problem import prepare_points
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),

@@ -2,7 +2,7 @@ import librosa
 import numpy as np
 import pytest
 
-from sklearn_innmf import _points
+from sklearn_innmf import points as points_module
 from sklearn_innmf.datasets import harmonic_source
 from sklearn_innmf.representations import (
     STFTSynthesizer,
@@ -81,7 +81,7 @@ def test_points_are_valid_and_inside_the_signal(speech, func, kwargs):
     y, sr = speech
     X = func(y, sr=sr, **kwargs)
     assert X.ndim == 2 and X.shape[1] == 3 and len(X) > 0
-    _points.check_points(X, n_coordinates=2, allow_all_zero=False)
+    points_module.check_points(X, n_coordinates=2, allow_all_zero=False)
     assert X[:, 0].max() <= y.size / sr
     assert X[:, 1].max() <= sr / 2
 
@@ -405,8 +405,8 @@ def test_silence_gives_no_irregular_points():
 
 
 def test_grid_helpers_are_reexported():
-    assert grid_to_points is _points.grid_to_points
-    assert points_to_grid is _points.points_to_grid
+    assert grid_to_points is points_module.grid_to_points
+    assert points_to_grid is points_module.points_to_grid
 
 
 @pytest.mark.parametrize("backend", ["librosa", "nnaudio"])

@@ -196,7 +196,7 @@ def test_frames_are_independent(fitted, mixture_points):
 
 def test_chunks_of_frames_give_the_same_result(separators, mixture_points, monkeypatch):
     """Frames are solved in chunks to bound memory; the chunking is invisible."""
-    import sklearn_innmf.separation as separation_module
+    import sklearn_innmf.separation.mixture as separation_module
 
     separator = separators("matrix")
     full = separator.transform(mixture_points)

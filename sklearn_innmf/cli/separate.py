@@ -8,11 +8,11 @@ says (:class:`~sklearn_innmf.grouping.ComponentGroupSeparator`). With
 ``--reference`` files it prints SDR, SIR and SAR. Bad files or arguments give
 one line on stderr and exit status 2, before any training.
 
-    python -m sklearn_innmf separate --source A1.wav A2.wav --source B1.wav \\
-        --mixture mix.wav --model implicit --n-fft 1024 --out separated/ \\
+    python -m sklearn_innmf separate --source A1.wav A2.wav --source B1.wav \
+        --mixture mix.wav --model implicit --n-fft 1024 --out separated/ \
         --reference ref_A.wav ref_B.wav
     python -m sklearn_innmf separate --mixture mix.wav --n-sources 2 --out separated/
-    python -m sklearn_innmf separate --mixture mix.wav --groups 0,1,2:3,4 \\
+    python -m sklearn_innmf separate --mixture mix.wav --groups 0,1,2:3,4 \
         --n-components 5 --out separated/
 """
 
@@ -24,8 +24,6 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-
-__all__ = ["add_parser", "run", "main"]
 
 _PROG = "sklearn_innmf separate"
 
@@ -211,7 +209,7 @@ def main(argv=None):
     status : int
         0 on success, 2 on bad files or arguments.
     """
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="python -m sklearn_innmf")
     parser.error = _one_line_error
@@ -249,7 +247,7 @@ class _Progress:
 
 def _load(path, sr, role, notes):
     """One file as mono float64 at ``sr``; notes (e.g. a downmix) are appended."""
-    from .datasets import load_audio
+    from ..datasets.audio import load_audio
 
     if not os.path.isfile(path):
         what = "no such file" if not os.path.exists(path) else "not a file"
@@ -341,8 +339,8 @@ _MAX_ITER = {"matrix": 1000, "implicit": 3000, "nae": 5000}
 
 
 def _estimator(args):
-    from .implicit import ImplicitNMF
-    from .matrix import MatrixNMF
+    from ..models.implicit import ImplicitNMF
+    from ..models.matrix import MatrixNMF
 
     params = dict(n_components=args.n_components, random_state=args.seed,
                   verbose=0 if args.quiet else 1)
@@ -353,7 +351,7 @@ def _estimator(args):
     if args.model == "matrix":
         return MatrixNMF(**params)
     if args.model == "nae":
-        from .autoencoder import NonNegativeAutoencoder
+        from ..models.autoencoder.estimator import NonNegativeAutoencoder
 
         return NonNegativeAutoencoder(hidden_layer_sizes=tuple(args.hidden_sizes or ()), **params)
     return ImplicitNMF(time_factor="table", encoding_size=args.encoding_size, **params)
@@ -443,7 +441,7 @@ def _check_arguments(args):
 
 
 def _check_groups(args):
-    from .grouping import ComponentGroupSeparator
+    from ..separation.grouping import ComponentGroupSeparator
 
     spec = ":".join(",".join(map(str, g)) for g in args.groups)
     checker = ComponentGroupSeparator(groups=args.groups, n_sources=len(args.groups))
@@ -491,7 +489,7 @@ def _run(args):
 
     paths = [os.path.join(args.out, f"source_{i + 1}.wav") for i in range(n_sources)]
     progress(f"writing {n_sources} file(s) to {args.out}")
-    from .datasets import save_audio
+    from ..datasets.audio import save_audio
 
     for path, y in zip(paths, estimates):
         save_audio(path, y, sr)
@@ -499,7 +497,7 @@ def _run(args):
         print(f"{path}\t({label})")
 
     if references:
-        from .metrics import bss_eval
+        from ..metrics import bss_eval
 
         progress("computing SDR/SIR/SAR")
         # automatic groups come in no particular order: match them to the references
@@ -533,7 +531,7 @@ def _report_unconverged(caught, n_models, quiet):
 
 
 def _separate_supervised(args, sources, mixture, sr, progress):
-    from .separation import fit_separator, separate_mixture
+    from ..separation.waveforms import fit_separator, separate_mixture
 
     n_sources = len(sources)
     train_n_fft = args.train_n_fft or args.n_fft
@@ -562,7 +560,7 @@ def _separate_supervised(args, sources, mixture, sr, progress):
 
 
 def _separate_blind(args, mixture, sr, n_sources, progress):
-    from .grouping import separate_by_grouping
+    from ..separation.grouping import separate_by_grouping
 
     estimator = _estimator(args)
     how = "as --groups says" if args.groups is not None else "automatically"
@@ -581,7 +579,3 @@ def _separate_blind(args, mixture, sr, n_sources, progress):
     _report_unconverged(caught, 1, args.quiet)
     labels = [f"components {','.join(map(str, g))}" for g in separator.groups_]
     return estimates, labels
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseNMF
-from .factors import ImplicitFactor, TableFactor
-from .model import SeparableModel
+from ..factors import ImplicitFactor, TableFactor
+from ..problem.forward import SeparableModel
+from .nmf import BaseNMF
 
 __all__ = ["ImplicitNMF"]
 

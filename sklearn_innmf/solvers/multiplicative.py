@@ -1,42 +1,22 @@
-"""Training loops: multiplicative updates for table factors, gradient steps
-(Rprop or Adam) for implicit ones, and the stopping rules.
-
-Functions of a :class:`~sklearn_innmf.problem.Problem` (a model, its points,
-the loss, penalties and the update rule of each block); they know nothing of
-sklearn.
+"""Multiplicative updates of table factors (Lee & Seung; beta-divergence rule of
+Fevotte & Idier 2011, as scikit-learn's ``solver="mu"``), with the penalties'
+terms, on grids (matrix products) or scattered points (scatter-adds), and the
+loop of a problem whose every learned block is a table.
 """
 
 import functools
 import math
-from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
-from .divergences import EPSILON, beta_divergence
-
-__all__ = [
-    "FitResult",
-    "multiplicative_update",
-    "solve",
-    "solve_multiplicative",
-    "solve_gradient",
-]
-
-_EPS64 = float(np.finfo(np.float64).eps)
-# convergence is checked every _CHECK_EVERY iterations, as in sklearn's NMF
-_CHECK_EVERY = 10
-
-
-@dataclass
-class FitResult:
-    """What a training loop reports."""
-
-    n_iter: int = 0
-    losses: list = field(default_factory=list)  # mean divergence, normalised units
-    objectives: list = field(default_factory=list)  # divergence + penalties, same points
-    converged: bool = False
-    nonfinite: bool = False
+from ..divergences import EPSILON, beta_divergence
+from .common import (
+    _CHECK_EVERY,
+    _EPS64,
+    FitResult,
+    _converged,
+    _progress,
+)
 
 
 def _gamma(beta):
@@ -199,106 +179,6 @@ def _grid_work(data, like):
     return work
 
 
-def gradient_converged(objectives, tol):
-    """The gradient loops' rule, checked every 10 steps: the objective fell
-    by less than ``tol`` (relative) over the last 10 steps (a rise is not
-    convergence)."""
-    n_done = len(objectives) - 1
-    if tol <= 0 or n_done < _CHECK_EVERY or n_done % _CHECK_EVERY:
-        return False
-    previous = objectives[-1 - _CHECK_EVERY]
-    return 0.0 <= previous - objectives[-1] < tol * abs(previous)
-
-
-def _progress(verbose, max_iter, desc):
-    if not verbose:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=max_iter, desc=desc, leave=verbose > 1)
-
-
-def _converged(losses, n_points, tol):
-    """sklearn's rule: the decrease of sqrt(2 * total divergence) since the
-    previous check, relative to its initial value, is below tol."""
-    if tol <= 0 or len(losses) < 2:
-        return False
-    err = [math.sqrt(max(2.0 * v * n_points, 0.0)) for v in (losses[0], losses[-2], losses[-1])]
-    return (err[1] - err[2]) / max(err[0], 1e-300) < tol
-
-
-
-
-def solve(
-    problem,
-    *,
-    max_iter,
-    tol,
-    learning_rate=1e-2,
-    optimizer="rprop",
-    n_mu=3,
-    verbose=0,
-    desc="fit",
-    unit=1.0,
-    keep_best_rows=False,
-):
-    """Solve a :class:`~sklearn_innmf.problem.Problem`.
-
-    With no "gradient" block, multiplicative updates of the "multiplicative"
-    blocks (:func:`solve_multiplicative`); otherwise gradient steps of the
-    networks, each followed by ``n_mu`` multiplicative updates of the table
-    blocks (:func:`solve_gradient`).
-    """
-    if problem.blocks_with("gradient"):
-        return solve_gradient(
-            problem,
-            max_iter=max_iter,
-            tol=tol,
-            learning_rate=learning_rate,
-            optimizer=optimizer,
-            n_mu=n_mu,
-            verbose=verbose,
-            desc=desc,
-            unit=unit,
-            keep_best_rows=keep_best_rows,
-        )
-    return solve_multiplicative(
-        problem, max_iter=max_iter, tol=tol, verbose=verbose, desc=desc, unit=unit
-    )
-
-
-def _update_blocks(problem, values, blocks, *, first_with_loss):
-    """One multiplicative update of each block, in order; the loss of the
-    state before them (measured by the first update) if asked."""
-    loss = None
-    for i, b in enumerate(blocks):
-        terms = problem.mu_terms(values, b.axis, b.columns) if problem.penalties else None
-        out = multiplicative_update(
-            values,
-            b.axis,
-            problem.data,
-            problem.beta,
-            with_loss=first_with_loss and i == 0,
-            columns=b.columns,
-            terms=terms,
-        )
-        if i == 0:
-            loss = out
-        if b.normalize:
-            _normalize(values, b)
-    return loss
-
-
-def _normalize(values, block):
-    """Columns of a template block to unit sum, the activations scaled to
-    match (the model is unchanged)."""
-    G = values[block.axis][:, block.columns]
-    norms = G.sum(dim=0)
-    norms = torch.where(norms > 0, norms, torch.ones_like(norms))
-    G.div_(norms)
-    values[0][:, block.columns].mul_(norms)
-
-
 def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1.0):
     """Multiplicative updates of the problem's "multiplicative" blocks.
 
@@ -376,122 +256,33 @@ def solve_multiplicative(problem, *, max_iter, tol, verbose=0, desc="MU", unit=1
     return result
 
 
-def solve_gradient(
-    problem,
-    *,
-    max_iter,
-    tol,
-    learning_rate,
-    optimizer="rprop",
-    n_mu=3,
-    verbose=0,
-    desc="fit",
-    unit=1.0,
-    keep_best_rows=False,
-):
-    """Gradient training of the problem's "gradient" blocks (the networks).
+def _update_blocks(problem, values, blocks, *, first_with_loss):
+    """One multiplicative update of each block, in order; the loss of the
+    state before them (measured by the first update) if asked."""
+    loss = None
+    for i, b in enumerate(blocks):
+        terms = problem.mu_terms(values, b.axis, b.columns) if problem.penalties else None
+        out = multiplicative_update(
+            values,
+            b.axis,
+            problem.data,
+            problem.beta,
+            with_loss=first_with_loss and i == 0,
+            columns=b.columns,
+            terms=terms,
+        )
+        if i == 0:
+            loss = out
+        if b.normalize:
+            _normalize(values, b)
+    return loss
 
-    Each step minimises the objective (divergence + penalties). After each
-    step's backward pass, the "multiplicative" blocks get ``n_mu``
-    multiplicative updates with the networks' outputs of that step (subnormal
-    table entries are set to 0, see :func:`multiplicative_update`). The
-    divergence is recorded at every step; training stops when the objective
-    decreased by less than ``tol`` (relative) over the last 10 steps (a rise
-    is not convergence). A non-finite loss restores the last finite state
-    (networks and tables) and stops.
 
-    ``keep_best_rows``: with one "gradient" block, a table of activations
-    whose rows (times) are independent problems
-    (:meth:`~sklearn_innmf.problem.Problem.row_objective`), each row ends at
-    its iterate of lowest objective: Rprop does not always descend, and a
-    row's result then does not depend on when the others stop improving.
-    The recorded losses are then those of the kept rows (what stopping at
-    that step would return).
-    """
-    params = problem.gradient_parameters()
-    for p in params:
-        p.requires_grad_(True)
-    if optimizer == "rprop":
-        opt = torch.optim.Rprop(params, lr=learning_rate)
-    else:
-        opt = torch.optim.Adam(params, lr=learning_rate)
-    mu_blocks = problem.blocks_with("multiplicative")
-    result = FitResult()
-    objectives = result.objectives
-    bar = _progress(verbose, max_iter, desc)
-    tables = {b.axis: problem.table(b.axis) for b in mu_blocks}
-    state = params + list(tables.values())
-    last_good = [p.detach().clone() for p in state]
-    best = None
-    if keep_best_rows:
-        (block,) = problem.blocks_with("gradient")
-        rows_table = problem.table(block.axis)
-        best = rows_table.detach().clone()
-        best_obj = torch.full((best.shape[0],), float("inf"), dtype=best.dtype,
-                              device=best.device)
-        best_div = torch.zeros_like(best_obj)
-    try:
-        for it in range(max_iter + 1):
-            opt.zero_grad(set_to_none=True)
-            values = problem.values()
-            divergence = problem.divergence(values)
-            extra = problem.penalty(values)
-            objective = divergence if extra is None else divergence + extra
-            loss_value = float(divergence.detach())
-            objective_value = float(objective.detach())
-            if not (math.isfinite(loss_value) and math.isfinite(objective_value)):
-                with torch.no_grad():
-                    for p, good in zip(state, last_good):
-                        p.copy_(good)
-                result.nonfinite = True
-                result.n_iter = max(it - 1, 0)
-                break
-            if best is not None:
-                with torch.no_grad():
-                    row_div = problem.model.row_losses(values, problem.data, problem.beta)
-                    row_obj = problem.row_objective(values, row_div)
-                    better = row_obj < best_obj  # NaN is never better
-                    best[better] = rows_table[better]
-                    best_obj = torch.where(better, row_obj, best_obj)
-                    best_div = torch.where(better, row_div, best_div)
-                    loss_value = float(best_div.sum()) / max(problem.data.m.numel(), 1)
-            result.losses.append(loss_value)
-            objectives.append(objective_value)
-            if bar is not None and it % _CHECK_EVERY == 0:
-                bar.set_postfix(loss=f"{unit * loss_value:.4g}")
-            if gradient_converged(objectives, tol):
-                result.converged = True
-                result.n_iter = it
-                break
-            if it == max_iter:
-                result.n_iter = max_iter
-                break
-            with torch.no_grad():
-                for p, good in zip(state, last_good):
-                    good.copy_(p)
-            if params:
-                objective.backward()
-            if mu_blocks:
-                # the tables' updates use this step's network outputs (no
-                # second forward pass), then the networks take their step
-                with torch.no_grad():
-                    values = [v.detach() for v in values]
-                    for a, table in tables.items():
-                        values[a] = table
-                    for _ in range(n_mu):
-                        _update_blocks(problem, values, mu_blocks, first_with_loss=False)
-            if params:
-                opt.step()
-                with torch.no_grad():
-                    problem.project()
-            if bar is not None:
-                bar.update(1)
-    finally:
-        for p in params:
-            p.requires_grad_(False)
-        if bar is not None:
-            bar.close()
-    if best is not None:
-        with torch.no_grad():
-            rows_table.copy_(best)
-    return result
+def _normalize(values, block):
+    """Columns of a template block to unit sum, the activations scaled to
+    match (the model is unchanged)."""
+    G = values[block.axis][:, block.columns]
+    norms = G.sum(dim=0)
+    norms = torch.where(norms > 0, norms, torch.ones_like(norms))
+    G.div_(norms)
+    values[0][:, block.columns].mul_(norms)

@@ -6,9 +6,9 @@ from sklearn.decomposition._nmf import _initialize_nmf
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseNMF
-from .factors import TableFactor
-from .model import SeparableModel
+from ..factors import TableFactor
+from ..problem.forward import SeparableModel
+from .nmf import BaseNMF
 
 __all__ = ["MatrixNMF"]
 
