@@ -5,15 +5,13 @@ scikit-learn estimators that take point arrays ``(t, f, m)`` instead of
 matrices, on torch (CPU or CUDA).
 """
 
+from . import _moved  # noqa: F401  (old module paths warn, see _moved.py)
 from ._threads import get_num_threads, num_threads
-from .models.autoencoder.estimator import NonNegativeAutoencoder
-from .models.implicit import ImplicitNMF
-from .models.matrix import MatrixNMF
+from .models import ImplicitNMF, MatrixNMF, NonNegativeAutoencoder
 from .points import grid_to_points, points_to_grid
-from .separation.grouping import ComponentGroupSeparator
-from .separation.supervised import SupervisedSeparator
+from .separation import ComponentGroupSeparator, SupervisedSeparator
 
-__version__ = "0.1.0.dev0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "ImplicitNMF",

@@ -16,7 +16,7 @@ PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 #: top-level module or subpackage -> layer
 LAYERS = {
-    "_device": 0, "_threads": 0, "_moved": 0, "points": 0, "divergences": 0,
+    "_device": 0, "_threads": 0, "_moved": 0, "_docstrings": 0, "points": 0, "divergences": 0,
     "factors": 1,
     "problem": 2,
     "solvers": 3,

@@ -9,6 +9,7 @@ import librosa
 import numpy as np
 
 from .._device import resolve_device
+from .._docstrings import fill_doc
 from ..points import grid_to_points
 from ._audio import _check_audio, _check_int, _check_power, _librosa_errors
 
@@ -81,6 +82,7 @@ def _nnaudio_cqt(y, *, sr, hop_length, fmin, n_bins, bins_per_octave, device):
     return C[0].cpu().numpy()
 
 
+@fill_doc
 def cqt_points(
     y,
     *,
@@ -98,10 +100,7 @@ def cqt_points(
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
+    %(audio)s
     hop_length : int, default=512
         Samples between frames. librosa's multi-rate algorithm halves it once
         per octave while it stays even, so a power of two is fastest.

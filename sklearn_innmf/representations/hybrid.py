@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from ._audio import _check_audio
 from .cqt import cqt_points
 from .reassigned import reassigned_points
@@ -13,6 +14,7 @@ from .sinusoidal import sinusoidal_points
 from .stft import stft_points
 
 
+@fill_doc
 def hybrid_points(y, *, sr, segments):
     """Different representations over different time spans, concatenated.
 
@@ -23,10 +25,7 @@ def hybrid_points(y, *, sr, segments):
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
+    %(audio)s
     segments : sequence of (t_start, t_end, representation, kwargs)
         ``t_start < t_end`` in seconds (``t_end`` may be ``np.inf``);
         ``representation`` is one of ``"stft"``, ``"cqt"``, ``"reassigned"``,

@@ -7,6 +7,7 @@ import warnings
 import librosa
 import numpy as np
 
+from .._docstrings import fill_doc
 from ._audio import (
     _check_audio,
     _check_power,
@@ -20,6 +21,7 @@ from ._audio import (
 # Irregular points
 
 
+@fill_doc
 def reassigned_points(
     y,
     *,
@@ -51,18 +53,8 @@ def reassigned_points(
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
-    n_fft : int, default=2048
-        FFT length in samples, ``2 <= n_fft <= n_samples``.
-    hop_length : int, default=None
-        Samples between frames; ``None`` means ``win_length // 4``.
-    win_length : int, default=None
-        Window length, ``<= n_fft``; ``None`` means ``n_fft``.
-    window : str, tuple, number, callable or ndarray, default="hann"
-        Any window :func:`librosa.stft` accepts.
+    %(audio)s
+    %(stft_frames)s
     center : bool, default=True
         Centre frames at ``n * hop_length``, as in :func:`stft_points`.
     power : float, default=1.0

@@ -5,6 +5,7 @@ per-point masks or magnitudes into waveforms with the mixture's phase.
 import librosa
 import numpy as np
 
+from .._docstrings import fill_doc
 from ..points import grid_to_points
 from ._audio import (
     _check_audio,
@@ -19,6 +20,7 @@ from ._audio import (
 # The way back
 
 
+@fill_doc
 class STFTSynthesizer:
     """A signal's complex STFT, its points, and resynthesis from point values.
 
@@ -35,18 +37,8 @@ class STFTSynthesizer:
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
-    n_fft : int, default=2048
-        FFT length in samples, ``2 <= n_fft <= n_samples``.
-    hop_length : int, default=None
-        Samples between frames; ``None`` means ``win_length // 4``.
-    win_length : int, default=None
-        Window length, ``<= n_fft``; ``None`` means ``n_fft``.
-    window : str, tuple, number, callable or ndarray, default="hann"
-        Any window :func:`librosa.stft` accepts.
+    %(audio)s
+    %(stft_frames)s
     center : bool, default=True
         Centre frames at ``n * hop_length``; with ``center=False`` the first
         and last ``n_fft - hop_length`` samples are not fully covered by

@@ -4,6 +4,7 @@ interpolated frequencies off the bin grid.
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from ._audio import (
     _check_audio,
     _check_int,
@@ -16,6 +17,7 @@ from ._audio import (
 )
 
 
+@fill_doc
 def sinusoidal_points(
     y,
     *,
@@ -39,10 +41,7 @@ def sinusoidal_points(
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
+    %(audio)s
     n_fft : int, default=2048
         FFT length in samples, ``4 <= n_fft <= n_samples``.
     hop_length : int, default=None

@@ -3,6 +3,7 @@
 import librosa
 import numpy as np
 
+from .._docstrings import fill_doc
 from ..points import grid_to_points
 from ._audio import _check_audio, _check_power, _frame_times, _stft, _stft_params
 
@@ -10,6 +11,7 @@ from ._audio import _check_audio, _check_power, _frame_times, _stft, _stft_param
 # Grids
 
 
+@fill_doc
 def stft_points(
     y,
     *,
@@ -25,18 +27,8 @@ def stft_points(
 
     Parameters
     ----------
-    y : ndarray of shape (n_samples,)
-        Mono audio, real and finite.
-    sr : float
-        Sampling rate in Hz.
-    n_fft : int, default=2048
-        FFT length in samples, ``2 <= n_fft <= n_samples``.
-    hop_length : int, default=None
-        Samples between frames; ``None`` means ``win_length // 4``.
-    win_length : int, default=None
-        Window length, ``<= n_fft``; ``None`` means ``n_fft``.
-    window : str, tuple, number, callable or ndarray, default="hann"
-        Any window :func:`librosa.stft` accepts.
+    %(audio)s
+    %(stft_frames)s
     center : bool, default=True
         Centre frame ``n`` at sample ``n * hop_length`` (padding the signal);
         otherwise frame ``n`` starts there and its time is its centre,
