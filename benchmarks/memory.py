@@ -30,7 +30,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import warnings
 
 import numpy as np
 
@@ -112,7 +111,6 @@ def run_case(case, n_points, threads):
     import torch
 
     torch.set_num_threads(threads)
-    warnings.simplefilter("ignore")
     operation, name, layout, _ = CASES[case]
     X = make_points(n_points, layout)
     if operation == "fit":

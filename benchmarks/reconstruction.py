@@ -29,11 +29,9 @@ import argparse
 import glob
 import os
 import time
-import warnings
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_innmf import ImplicitNMF, MatrixNMF
 from sklearn_innmf.datasets import load_audio
@@ -80,7 +78,9 @@ def train_models(paths, sr, args, log):
         return stft_points(y, sr=sr, n_fft=n_fft, hop_length=n_fft // 4, power=args.power)
 
     K, seed = args.components, args.seed
-    implicit_params = dict(time_factor="table", max_iter=args.implicit_iter, random_state=seed)
+    # the paper trains for a fixed number of steps: tol=0, as for MatrixNMF below
+    implicit_params = dict(time_factor="table", max_iter=args.implicit_iter, tol=0.0,
+                           random_state=seed)
     if args.encoding_size is not None:
         implicit_params["encoding_size"] = args.encoding_size
     t0 = time.perf_counter()
@@ -134,7 +134,6 @@ def parse_arguments(description):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    warnings.simplefilter("ignore", ConvergenceWarning)
     args.implicit_iter, args.matrix_iter = (150, 300) if args.quick else (1000, 1000)
     groups = speakers(args.data)
     if args.quick:

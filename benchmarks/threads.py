@@ -13,18 +13,14 @@ average, which decides what "auto" gives on large problems.
 import argparse
 import os
 import time
-import warnings
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_innmf
 from sklearn_innmf import ImplicitNMF, MatrixNMF, grid_to_points
 from sklearn_innmf.datasets import piano_notes
 from sklearn_innmf.representations import stft_points
-
-warnings.simplefilter("ignore", ConvergenceWarning)
 
 
 def readme_fit():

@@ -40,14 +40,13 @@ PENALTIES = [(0.1, 0.0, 1.0), (0.0, 0.05, 0.5), (0.02, 0.03, 0.0), (0.01, "same"
 @pytest.mark.parametrize("beta_loss", ["kullback-leibler", "itakura-saito", "frobenius"])
 @pytest.mark.parametrize("alpha_W, alpha_H, l1_ratio", PENALTIES)
 def test_penalised_matrix_nmf_matches_sklearn(beta_loss, alpha_W, alpha_H, l1_ratio):
-    """Our W are the templates and H the activations; sklearn, fitted on the
-    (times x freqs) matrix as in our parity tests, calls the activations W:
-    so our alpha_W is its alpha_H and the other way round."""
+    """sklearn fitted on the (times x freqs) matrix, as in our parity tests:
+    its W are our activations, and alpha_W / alpha_H keep sklearn's names."""
     V, times, freqs = positive_grid()
     X = grid_to_points(V, times, freqs)
     skl = NMF(
         5, solver="mu", beta_loss=beta_loss, init="random", random_state=0, max_iter=200,
-        alpha_W=alpha_W if alpha_H == "same" else alpha_H, alpha_H=alpha_W, l1_ratio=l1_ratio,
+        alpha_W=alpha_W, alpha_H=alpha_H, l1_ratio=l1_ratio,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -67,7 +66,7 @@ def test_penalties_change_the_result():
     V, times, freqs = positive_grid()
     X = grid_to_points(V, times, freqs)
     plain = MatrixNMF(5, init="random", random_state=0, dtype="float64").fit(X)
-    sparse = MatrixNMF(5, init="random", random_state=0, dtype="float64", alpha_H=0.1,
+    sparse = MatrixNMF(5, init="random", random_state=0, dtype="float64", alpha_W=0.1,
                        l1_ratio=1.0).fit(X)
     assert np.abs(plain.activations(times) - sparse.activations(times)).max() > 1e-3
 
@@ -227,11 +226,12 @@ def sparse_grid(seed=0):
 
 
 @pytest.mark.parametrize("alpha_W", [0.0, "same"])
-def test_activation_sparsity_rises_with_alpha_H(alpha_W):
+def test_activation_sparsity_rises_with_alpha_W(alpha_W):
     X, times = sparse_grid()
     hoyer = []
     for a in (0.0, 0.01, 0.03, 0.1, 0.3):
-        penalties = dict(alpha_H="same", alpha_W=a) if alpha_W == "same" else dict(alpha_H=a)
+        penalties = dict(alpha_H="same", alpha_W=a) if alpha_W == "same" else dict(
+            alpha_W=a, alpha_H=0.0)
         est = MatrixNMF(6, init="random", random_state=0, l1_ratio=1.0, max_iter=300,
                         **penalties).fit(X)
         hoyer.append(hoyer_sparsity(est.activations(times)))

@@ -20,10 +20,12 @@ class MatrixNMF(BaseNMF):
 
     The factors are tables: one non-negative value per unique coordinate value
     and component, i.e. the matrices W (templates, frequency x K) and H
-    (activations, time x K) of classic NMF, or a non-negative CP decomposition
-    for d > 2 coordinates. They are learned with the multiplicative updates of
-    Lee & Seung (beta-divergence form of Fevotte & Idier), masked when the
-    points do not fill their grid. On a full grid it is numerically the same
+    (activations, time x K) of classic NMF (the audio convention V = W H;
+    scikit-learn, fitted with the frames as samples, names them the other
+    way round, and ``alpha_W`` / ``alpha_H`` follow scikit-learn), or a
+    non-negative CP decomposition for d > 2 coordinates. They are learned
+    with the multiplicative updates of Lee & Seung (beta-divergence form of
+    Fevotte & Idier), masked when the points do not fill their grid. On a full grid it is numerically the same
     algorithm as ``sklearn.decomposition.NMF(solver="mu")`` from the same
     initial factors, with the same stopping rule.
 
@@ -42,16 +44,22 @@ class MatrixNMF(BaseNMF):
         ``n_components <= min(n_times, n_freqs)``, else "random". The NNDSVD
         variants need a full grid. "custom" takes ``fit(X, factors=[H, W])``.
     alpha_W : float, default=0.0
-        Strength of the penalty on the templates W (every axis but axis 0),
-        as scikit-learn's ``NMF(alpha_W=...)``: ``alpha_W * (l1_ratio *
-        |W|_1 + 0.5 * (1 - l1_ratio) * |W|_F^2)`` times the mean number of
-        points per template coordinate value (sklearn's ``n_samples`` on a
-        full grid). 0 means no penalty.
+        scikit-learn's ``alpha_W``, with the frames as its samples: sklearn
+        fitted on the (times x freqs) matrix calls the activations (axis 0,
+        time x K) ``W`` and the templates its ``components_`` ``H``. So this
+        is the penalty on the **activations**: ``alpha_W * (l1_ratio * |A|_1
+        + 0.5 * (1 - l1_ratio) * |A|_F^2)`` times the mean number of points
+        per unique time (sklearn's ``n_features`` on a full grid). With
+        ``l1_ratio=1`` it is the L1 sparsity penalty on activations
+        (Smaragdis & Venkataramani 2017, eq. 5). 0 means no penalty. On a
+        full grid ``MatrixNMF(alpha_W=a, alpha_H=b, l1_ratio=r)`` is
+        ``NMF(alpha_W=a, alpha_H=b, l1_ratio=r).fit(V.T)`` (``V`` freqs x
+        times) from the same initial factors.
     alpha_H : float or "same", default="same"
-        The same on the activations H (axis 0; times the mean number of
-        points per unique time, sklearn's ``n_features``). "same" takes
-        ``alpha_W``'s value. With ``l1_ratio=1`` this is the L1 sparsity
-        penalty on activations (Smaragdis & Venkataramani 2017, eq. 5).
+        scikit-learn's ``alpha_H``: the same penalty on the **templates**
+        (every axis but axis 0), times the mean number of points per
+        template coordinate value (sklearn's ``n_samples``, the number of
+        frames, on a full grid). "same" takes ``alpha_W``'s value.
     l1_ratio : float, default=0.0
         Mix of L1 (1.0) and squared L2 (0.0) in both penalties.
     max_iter : int, default=200

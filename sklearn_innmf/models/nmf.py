@@ -91,13 +91,14 @@ class BaseNMF(FactorSampling):
         return blocks
 
     def _penalties(self, data):
-        """scikit-learn's elastic-net penalties: ``alpha_H`` on the
-        activations (axis 0), ``alpha_W`` on each template axis."""
+        """scikit-learn's elastic-net penalties with its names, the frames
+        being its samples: ``alpha_W`` on the activations (axis 0, sklearn's
+        ``W``), ``alpha_H`` on each template axis (its ``components_``)."""
         alpha_W = float(self.alpha_W)
         alpha_H = alpha_W if self.alpha_H == "same" else float(self.alpha_H)
         penalties = []
         for a in range(len(data.uniques)):
-            alpha = alpha_H if a == 0 else alpha_W
+            alpha = alpha_W if a == 0 else alpha_H
             if alpha > 0:
                 penalties.append(L1L2Penalty.from_alpha(a, alpha, self.l1_ratio, data))
         return penalties
@@ -214,7 +215,7 @@ class BaseNMF(FactorSampling):
         Returns a *new* fitted estimator of the same class whose template
         factors (every axis but axis 0) are this one's, frozen, and whose
         activation factor (axis 0) is learned for ``X`` (with this
-        estimator's ``alpha_H`` penalty, if any). ``self`` is left unchanged.
+        estimator's ``alpha_W`` penalty, if any). ``self`` is left unchanged.
 
         Parameters
         ----------
