@@ -48,6 +48,7 @@ def test_reference_covers_every_estimator():
 
     names = {n.split(".")[0].split("_")[0] for n in REFERENCE.files}
     covered = {"matrix": "MatrixNMF", "implicit": "ImplicitNMF", "nae": "NonNegativeAutoencoder",
-               "supervised": "SupervisedSeparator", "grouping": "ComponentGroupSeparator"}
+               "supervised": "SupervisedSeparator", "grouping": "ComponentGroupSeparator",
+               "minibatch": "MiniBatchMatrixNMF"}
     estimators = {n for n in sklearn_innmf.__all__ if n[0].isupper()}
     assert {covered[n] for n in names} == estimators
