@@ -123,11 +123,6 @@ def mu_parts(
             numerator = numerator + t
         for t in terms[1]:
             denominator = denominator + t
-    if terms is not None:
-        for t in terms[0]:
-            numerator = numerator + t
-        for t in terms[1]:
-            denominator = denominator + t
     # sklearn's denominator[denominator == 0] = EPSILON, without a boolean index
     denominator.masked_fill_(denominator == 0, EPSILON)
     return numerator, denominator, loss
