@@ -317,7 +317,7 @@ def plot_component_groups(
     >>> matplotlib.use("Agg")
     >>> from sklearn_innmf import MatrixNMF
     >>> from sklearn_innmf.datasets import drums_and_notes
-    >>> from sklearn_innmf.grouping import ComponentGroupSeparator
+    >>> from sklearn_innmf.separation import ComponentGroupSeparator
     >>> from sklearn_innmf.plotting import plot_component_groups
     >>> from sklearn_innmf.representations import stft_points
     >>> mix, _, _, sr = drums_and_notes(sr=8000, random_state=0)

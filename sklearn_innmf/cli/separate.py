@@ -4,7 +4,7 @@ With ``--source`` (supervised): trains one model per source on its
 recordings, separates a mixture with Wiener masks and writes one WAV per
 source. Without (blind): factorises the mixture itself and groups its
 components into ``--n-sources`` sources, automatically or as ``--groups``
-says (:class:`~sklearn_innmf.grouping.ComponentGroupSeparator`). With
+says (:class:`~sklearn_innmf.separation.ComponentGroupSeparator`). With
 ``--reference`` files it prints SDR, SIR and SAR. Bad files or arguments give
 one line on stderr and exit status 2, before any training.
 

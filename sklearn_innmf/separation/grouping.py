@@ -147,7 +147,7 @@ class ComponentGroupSeparator(GroupingChecks):
     --------
     >>> import numpy as np
     >>> from sklearn_innmf import MatrixNMF, grid_to_points
-    >>> from sklearn_innmf.grouping import ComponentGroupSeparator
+    >>> from sklearn_innmf.separation import ComponentGroupSeparator
     >>> f, t = np.arange(32) * 100.0, np.arange(40) * 0.01
     >>> W = np.stack([np.exp(-((f - c) / 200) ** 2) for c in (500, 900, 2500)], 1)
     >>> H = np.random.default_rng(0).random((40, 3)) + 0.1
@@ -420,7 +420,7 @@ def separate_by_grouping(
     --------
     >>> from sklearn_innmf import MatrixNMF
     >>> from sklearn_innmf.datasets import drums_and_notes
-    >>> from sklearn_innmf.grouping import separate_by_grouping
+    >>> from sklearn_innmf.separation import separate_by_grouping
     >>> mix, drums, notes, sr = drums_and_notes(sr=8000, random_state=0)
     >>> est, sep = separate_by_grouping(mix, sr, estimator=MatrixNMF(8, max_iter=1000,
     ...                                                                  random_state=0),

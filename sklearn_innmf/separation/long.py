@@ -15,7 +15,7 @@ Where the masks come from:
   frame-by-frame activations a frame's masks depend on that frame alone, so
   separating block by block gives the same masks as the whole file at once.
 * :func:`grouping_masks`: a fitted
-  :class:`~sklearn_innmf.grouping.ComponentGroupSeparator` (blind): its
+  :class:`~sklearn_innmf.separation.ComponentGroupSeparator` (blind): its
   templates and groups were learned once (on an excerpt of the mixture,
   :func:`fit_blind_excerpt`); each block's activations are learned for that
   block with the templates frozen (``fit_activations``), so the source

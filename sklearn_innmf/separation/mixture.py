@@ -143,7 +143,7 @@ class MixtureActivations(PointTransformer):
     def _decoder_fits(self, X):
         """Solve the mixture with the sources' frozen frame decoders (eq. 8
         of Smaragdis & Venkataramani 2017): yields ``(rows, model)`` per chunk
-        of frames, ``model`` the fitted :class:`~sklearn_innmf.model.DecoderModel`
+        of frames, ``model`` the fitted :class:`~sklearn_innmf.problem.DecoderModel`
         with the chunk's points laid out in ``model.data``."""
         from ..models.autoencoder.network import solve_frame_latents
 

@@ -46,7 +46,7 @@ class SupervisedSeparator(MixtureActivations):
         templates are sampled at the mixture's coordinates, frozen, and the
         activations of all sources learned jointly by the estimators' own
         activation fitting (multiplicative updates); or a
-        :class:`~sklearn_innmf.autoencoder.NonNegativeAutoencoder`: every
+        :class:`~sklearn_innmf.models.autoencoder.NonNegativeAutoencoder`: every
         source's decoder is frozen, their outputs summed to explain the
         mixture, and only the latents learned, by projected Rprop
         (``max_iter`` steps per frame, ``learning_rate``; Smaragdis &

@@ -179,7 +179,7 @@ class NonNegativeAutoencoder(LatentSolving):
     --------
     >>> import numpy as np
     >>> from sklearn_innmf import grid_to_points
-    >>> from sklearn_innmf.autoencoder import NonNegativeAutoencoder
+    >>> from sklearn_innmf.models.autoencoder import NonNegativeAutoencoder
     >>> rng = np.random.default_rng(0)
     >>> V = rng.random((32, 2)) @ rng.random((2, 40))      # freqs x times, rank 2
     >>> X = grid_to_points(V, times=np.arange(40) * 0.01, freqs=np.arange(32) * 50.0)

@@ -187,7 +187,7 @@ def train_autoencoder(
     """Full-batch Rprop on ``D(V | decode(encode(V_in))) + sparsity * |H|_1``.
 
     The autoencoder on the problem layer: an
-    :class:`~sklearn_innmf.model.AutoencoderModel` whose one "gradient" block
+    :class:`~sklearn_innmf.problem.AutoencoderModel` whose one "gradient" block
     is the whole network, with an L1 penalty on the latents, solved by
     :func:`sklearn_innmf.solvers.solve` (its stopping rule: every 10 steps,
     stop when the objective fell by less than ``tol`` relative; a non-finite
@@ -234,7 +234,7 @@ def solve_frame_latents(
     Each frame of ``X`` is explained by the sum of the fitted autoencoders'
     frozen decoders (one autoencoder: eq. 6; one per source: eq. 8), and
     only their latents are learned, by projected Rprop on the problem layer
-    (:class:`~sklearn_innmf.model.DecoderModel`, one table of latents over
+    (:class:`~sklearn_innmf.problem.DecoderModel`, one table of latents over
     the frames, :func:`~sklearn_innmf.solvers.solve`). The objective is the
     mean beta-divergence in X's unit, each autoencoder's own L1 penalty on its
     latents (its ``sparsity``, eq. 5) and ``penalties``. Each frame starts at
